@@ -1,0 +1,100 @@
+"""The `mem` command line.
+
+Subcommands are imported only when called (or listed for completion): `mem add` must not pay
+for the TUI, the LLM layer or the MCP server. `COMMANDS` maps each name to its module and to the
+one-line help that `mem --help` shows without importing anything.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from memcli import __version__
+from memcli.errors import MemError
+
+# name -> (module, one-line help). Keep in the order `mem --help` should list them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "add": ("memcli.cli.records", "Store a memory (text, or stdin). Never calls an LLM."),
+    "search": ("memcli.cli.search", "Find memories matching a query."),
+    "show": ("memcli.cli.records", "Show one memory with its provenance and history."),
+    "list": ("memcli.cli.records", "List recent memories, newest first."),
+    "stats": ("memcli.cli.stats", "Counts by type and source, database size and versions."),
+    "config": ("memcli.cli.config", "Read and change settings (config.toml)."),
+}
+
+
+class CliError(typer.Exit):
+    """Raised after printing a MemError; carries exit code 2."""
+
+
+def _report(error: MemError) -> None:
+    import sys
+
+    text = error.message if not error.hint else f"{error.message}; {error.hint}"
+    print(f"Error: {text}", file=sys.stderr)
+
+
+class LazyGroup(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS) + sorted(name for name in self.commands if name not in COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(COMMANDS[cmd_name][0])
+        group = typer.main.get_group(module.app)
+        command = group.get_command(ctx, cmd_name)
+        if command is not None:
+            self.commands[cmd_name] = command
+        return command
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]
+        rows += [(name, cmd.get_short_help_str()) for name, cmd in self.commands.items() if name not in COMMANDS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MemError as error:
+            _report(error)
+            raise CliError(code=error.exit_code) from None
+
+
+app = typer.Typer(
+    cls=LazyGroup,
+    name="mem",
+    help="mem: a local-first memory for the terminal. Add what happened, search it, ask about it.\n\n"
+    "Example: mem add \"renewed my passport\" --at 'yesterday 3pm'",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"mem {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Optional[bool] = typer.Option(
+        None, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """mem: a local-first memory for the terminal."""
+
+
+def main() -> None:
+    app(prog_name="mem")

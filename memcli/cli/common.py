@@ -1,0 +1,94 @@
+"""Options and output helpers shared by every command, defined once."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Iterable, List, Optional
+
+import typer
+from typing import Annotated
+
+from memcli.models import RECORD_TYPES
+from memcli.store import Store, open_db
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract) instead of text.")]
+TypeFilter = Annotated[
+    Optional[List[str]],
+    typer.Option("--type", "-t", help=f"Only this type ({', '.join(RECORD_TYPES)}); repeatable.",
+                 autocompletion=lambda: list(RECORD_TYPES)),
+]
+TagFilter = Annotated[Optional[List[str]], typer.Option("--tag", help="Only memories with this tag; repeatable.")]
+SinceOption = Annotated[Optional[str], typer.Option("--since", help="Only from this time on: ISO 8601 or a phrase ('last May').")]
+UntilOption = Annotated[Optional[str], typer.Option("--until", help="Only before this time: ISO 8601 or a phrase.")]
+SourceFilter = Annotated[Optional[List[str]], typer.Option("--source", help="Only from this source; repeatable.")]
+
+
+def typer_app(**settings: Any) -> typer.Typer:
+    """Every command group is built the same way: plain help (no boxes), errors on one line."""
+    return typer.Typer(rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False,
+                       context_settings={"help_option_names": ["-h", "--help"]}, **settings)
+
+
+def store() -> Store:
+    return open_db()
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def short_time(stamp: str | None) -> str:
+    """A stored UTC time shown in local time, to the minute."""
+    if not stamp:
+        return ""
+    from memcli.timeparse import from_db
+
+    return from_db(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def first_line(text: str, width: int = 100) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def make_filters(types: Iterable[str] | None = None, since: str | None = None, until: str | None = None,
+                 tags: Iterable[str] | None = None, sources: Iterable[str] | None = None) -> Any:
+    from memcli.services.remember import check_type, clean_tags
+    from memcli.store.records import Filters
+    from memcli.timeparse import parse_when, to_db
+
+    return Filters(
+        types=[check_type(t) for t in types or ()],
+        since=to_db(parse_when(since)) if since else None,
+        until=to_db(parse_when(until, end=True)) if until else None,
+        tags=clean_tags(tags or ()),
+        sources=list(sources or ()),
+    )
+
+
+def print_records(rows: list[tuple[Any, Optional[float]]]) -> None:
+    """One line per record: id, date, type, first line of text (and score when searching)."""
+    out = console()
+    if not rows:
+        out.print("No memories found.")
+        return
+    from rich.table import Table
+
+    table = Table(box=None, show_header=False, pad_edge=False, expand=False)
+    table.add_column("id", style="bold", no_wrap=True)
+    table.add_column("when", style="dim", no_wrap=True)
+    table.add_column("type", no_wrap=True)
+    table.add_column("text", overflow="fold")
+    for record, score in rows:
+        label = f"{record.text}"
+        if record.tags:
+            label += "  " + " ".join(f"#{t}" for t in record.tags)
+        table.add_row(f"#{record.id}", short_time(record.observed_at), record.type, first_line(label, 200))
+    out.print(table)

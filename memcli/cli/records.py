@@ -1,0 +1,119 @@
+"""`mem add`, `mem show`, `mem list`."""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+import typer
+from typing import Annotated
+
+from memcli.cli import common
+from memcli.errors import MemError
+
+app = common.typer_app()
+
+
+def _read_stdin() -> str:
+    try:
+        return sys.stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MemError("stdin is not UTF-8 text", "convert it, e.g. with iconv -t utf-8") from exc
+    except (OSError, ValueError) as exc:
+        raise MemError(f"cannot read stdin: {exc}", "pass the text as arguments instead") from exc
+
+
+@app.command("add")
+def add(
+    text: Annotated[Optional[List[str]], typer.Argument(metavar="[TEXT]...", help="The memory. Use - (or nothing, with a pipe) to read stdin.")] = None,
+    type_: Annotated[str, typer.Option("--type", "-t", help="episodic (what happened), semantic (a fact) or procedural (a how-to).")] = "episodic",
+    tag: Annotated[Optional[List[str]], typer.Option("--tag", help="A tag; repeatable.")] = None,
+    at: Annotated[Optional[str], typer.Option("--at", help="When it happened: ISO 8601 or a phrase ('yesterday 3pm'). Default: now.")] = None,
+    source: Annotated[str, typer.Option("--source", help="Where it came from.")] = "cli",
+    json_: common.JsonFlag = False,
+) -> None:
+    """Store a memory. Exact duplicates (same text and type) are not stored twice.
+
+    Example: mem add "Dentist is Dr Lee, Elm St" --type semantic --tag health
+    """
+    from memcli.services.remember import build_record, remember
+    from memcli.timeparse import parse_when, to_db
+
+    words = text or []
+    if words in ([], ["-"]):
+        if not words and sys.stdin.isatty():
+            raise MemError("nothing to remember", "give the text as arguments or pipe it on stdin")
+        body = _read_stdin()
+    else:
+        body = " ".join(words)
+    observed_at = to_db(parse_when(at)) if at else None
+    record = build_record(body, type_, observed_at=observed_at, source=source, tags=tag or ())
+    result = remember(common.store(), record)
+    if json_:
+        common.emit_json(result.record.to_json(created=result.created))
+    elif result.created:
+        print(f"Stored #{result.record.id} ({result.record.type}, {common.short_time(result.record.observed_at)})")
+    else:
+        print(f"Already stored as #{result.record.id}")
+
+
+@app.command("show")
+def show(
+    record_id: Annotated[int, typer.Argument(metavar="ID", help="The memory's id (as printed by add, search, list).")],
+    json_: common.JsonFlag = False,
+) -> None:
+    """Show one memory: text, times, source, tags, validity, provenance and its events.
+
+    Example: mem show 42 --json
+    """
+    from memcli.store import events, records
+
+    db = common.store()
+    record = records.get(db, record_id)
+    if record is None:
+        raise MemError(f"no memory with id {record_id}", "find ids with mem list or mem search")
+    data = record.to_json(
+        derived_from=records.derived_from(db, record_id),
+        derived_into=records.derived_into(db, record_id),
+        events=events.for_record(db, record_id),
+    )
+    if json_:
+        common.emit_json(data)
+        return
+    out = common.console()
+    out.print(f"[bold]#{record.id}[/bold] {record.type}  {common.short_time(record.observed_at)}")
+    out.print(record.text, markup=False)
+    for label, key in (("source", "source"), ("ref", "source_ref"), ("session", "session"), ("speaker", "speaker"),
+                       ("tags", "tags"), ("metadata", "metadata"), ("valid from", "valid_from"),
+                       ("valid to", "valid_to"), ("superseded by", "superseded_by"),
+                       ("derived from", "derived_from"), ("derived into", "derived_into")):
+        value = data.get(key)
+        if value not in (None, "", [], {}):
+            out.print(f"[dim]{label}:[/dim] {value}", markup=True, highlight=False)
+    out.print(f"[dim]stored:[/dim] {common.short_time(record.created_at)}  [dim]pinned:[/dim] {record.pinned}")
+
+
+@app.command("list")
+def list_(
+    type_: common.TypeFilter = None,
+    tag: common.TagFilter = None,
+    source: common.SourceFilter = None,
+    since: common.SinceOption = None,
+    until: common.UntilOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many to show.")] = 20,
+    json_: common.JsonFlag = False,
+) -> None:
+    """List memories, newest first (by when they happened).
+
+    Example: mem list --type semantic --limit 5
+    """
+    from memcli.store import records
+
+    if limit < 1:
+        raise MemError(f"--limit must be at least 1 (got {limit})", "ask for one or more")
+    filters = common.make_filters(type_, since, until, tag, source)
+    found = records.list_recent(common.store(), filters, limit)
+    if json_:
+        common.emit_json([record.to_json() for record in found])
+        return
+    common.print_records([(record, None) for record in found])

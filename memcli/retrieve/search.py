@@ -1,0 +1,38 @@
+"""The search service: what `mem search`, `mem ask` and the TUI call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from memcli.errors import MemError
+from memcli.models import Record
+from memcli.retrieve import fts
+from memcli.store import Store, records
+from memcli.store.records import Filters
+
+
+@dataclass
+class Hit:
+    record: Record
+    score: float
+    signals: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.record.to_json(score=round(self.score, 6), signals=self.signals)
+
+
+def search(store: Store, query: str, *, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+    if k < 1:
+        raise MemError(f"-k must be at least 1 (got {k})", "ask for one or more results")
+    terms = fts.query_terms(query)
+    if not terms:
+        raise MemError(f"nothing to search for in {query!r}", "use words, not only punctuation")
+    filters = filters or Filters()
+    ranked = fts.search(store, terms, filters, k)
+    found = records.get_many(store, [record_id for record_id, _ in ranked])
+    return [
+        Hit(found[record_id], score, {"fts": {"rank": rank, "score": round(score, 4)}})
+        for rank, (record_id, score) in enumerate(ranked, 1)
+        if record_id in found
+    ]

@@ -1,0 +1,1 @@
+"""Services: what mem does, independent of how it is asked (CLI, TUI, MCP)."""

@@ -1,0 +1,62 @@
+"""Storing a memory: validation, de-duplication and the event, in one transaction.
+
+No model is ever called here: writes must never wait on an LLM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from memcli.errors import MemError
+from memcli.models import RECORD_TYPES, Record, content_hash
+from memcli.store import Store
+from memcli.store import events, records
+from memcli.timeparse import now_local, to_db
+
+
+@dataclass
+class Remembered:
+    record: Record
+    created: bool
+
+
+def check_type(type_: str) -> str:
+    if type_ not in RECORD_TYPES:
+        raise MemError(f"unknown type {type_!r}", f"use one of: {', '.join(RECORD_TYPES)}")
+    return type_
+
+
+def clean_tags(tags: Sequence[str]) -> list[str]:
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = tag.strip().lstrip("#")
+        if not tag:
+            raise MemError("empty tag", "give --tag a non-empty name")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned
+
+
+def build_record(text: str, type_: str = "episodic", *, observed_at: str | None = None, source: str = "cli",
+                 tags: Sequence[str] = (), metadata: dict[str, Any] | None = None, **fields: Any) -> Record:
+    text = text.strip()
+    if not text:
+        raise MemError("nothing to remember: the text is empty", "give the memory as arguments or on stdin")
+    now = to_db(now_local())
+    return Record(
+        type=check_type(type_), text=text, observed_at=observed_at or now, created_at=now, source=source,
+        tags=clean_tags(tags), metadata=dict(metadata or {}), content_hash=content_hash(text),
+        valid_from=observed_at or now if type_ != "episodic" else None, **fields,
+    )
+
+
+def remember(store: Store, record: Record, actor: str = "cli") -> Remembered:
+    """Store `record` unless the same text of the same type is already there."""
+    with store.transaction():
+        existing = records.find_by_hash(store, record.type, record.content_hash)
+        if existing is not None:
+            return Remembered(existing, created=False)
+        records.insert(store, record)
+        events.log(store, actor, "add", record.id, type=record.type, source=record.source)
+    return Remembered(record, created=True)

@@ -1,0 +1,95 @@
+"""Ordered schema migrations (sqlite-utils `Migrations`).
+
+Append new steps at the end, never edit an applied one. `PRAGMA user_version` mirrors the
+number applied so that the common case, an up-to-date database, is checked without importing
+sqlite-utils. All pending steps run in one transaction (see `store.db.open_db`).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("memcli")
+
+
+@migrations()
+def m001_records(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE records (
+            id INTEGER PRIMARY KEY,
+            type TEXT NOT NULL CHECK (type IN ('episodic', 'semantic', 'procedural')),
+            text TEXT NOT NULL CHECK (length(trim(text)) > 0),
+            observed_at TEXT NOT NULL,          -- when it happened (UTC ISO 8601)
+            created_at TEXT NOT NULL,           -- when mem stored it
+            source TEXT NOT NULL DEFAULT 'cli', -- cli, a file path, chat export, shell, ...
+            source_ref TEXT,                    -- id inside the source: chat turn, message id
+            session TEXT,                       -- conversation / shell session / thread
+            speaker TEXT,                       -- who said it, for chat turns
+            tags TEXT NOT NULL DEFAULT '[]',    -- JSON array of strings
+            metadata TEXT NOT NULL DEFAULT '{}',-- JSON object
+            content_hash TEXT NOT NULL,
+            pinned INTEGER NOT NULL DEFAULT 0,
+            valid_from TEXT,
+            valid_to TEXT,
+            superseded_by INTEGER REFERENCES records(id)
+        );
+        CREATE INDEX records_type_observed ON records(type, observed_at);
+        CREATE INDEX records_observed ON records(observed_at);
+        CREATE INDEX records_hash ON records(content_hash);
+        CREATE INDEX records_source_ref ON records(source, source_ref);
+        CREATE INDEX records_session ON records(session, observed_at);
+
+        -- Derived records (facts, procedures, digests) point at the records they came from.
+        CREATE TABLE provenance (
+            derived_id INTEGER NOT NULL REFERENCES records(id),
+            source_id INTEGER NOT NULL REFERENCES records(id),
+            run_id TEXT,
+            PRIMARY KEY (derived_id, source_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX provenance_source ON provenance(source_id);
+
+        -- Every mutation, so that later work can audit and undo.
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,     -- cli, ingest, consolidate, hook, ...
+            action TEXT NOT NULL,    -- add, update, supersede, release, purge, ...
+            record_id INTEGER,
+            run_id TEXT,
+            detail TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX events_record ON events(record_id);
+
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        -- External-content FTS5 index over the text. Hand-written triggers rather than
+        -- enable_fts(create_triggers=True): the update trigger fires only when the text
+        -- changes, so bookkeeping updates (validity, pinning) do not rewrite the index.
+        CREATE VIRTUAL TABLE records_fts USING fts5(
+            text, content='records', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER records_fts_insert AFTER INSERT ON records BEGIN
+            INSERT INTO records_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER records_fts_delete AFTER DELETE ON records BEGIN
+            INSERT INTO records_fts(records_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+        CREATE TRIGGER records_fts_update AFTER UPDATE OF text ON records BEGIN
+            INSERT INTO records_fts(records_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO records_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        """
+    )
+
+
+def apply(db: Database) -> None:
+    migrations.apply(db)
+    applied = len(migrations.applied(db))
+    db.execute(f"PRAGMA user_version = {applied:d}")
+
+
+def count() -> int:
+    return len(migrations._migrations)
+

@@ -1,0 +1,137 @@
+"""Queries on records. All SQL about records lives here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Sequence
+
+from memcli.models import Record
+from memcli.store.db import Store
+
+COLUMNS = (
+    "type", "text", "observed_at", "created_at", "source", "source_ref", "session", "speaker",
+    "tags", "metadata", "content_hash", "pinned", "valid_from", "valid_to", "superseded_by",
+)
+
+
+def _values(record: Record) -> tuple[Any, ...]:
+    row = {name: getattr(record, name) for name in COLUMNS}
+    row["tags"] = json.dumps(record.tags, ensure_ascii=False)
+    row["metadata"] = json.dumps(record.metadata, ensure_ascii=False, sort_keys=True)
+    row["pinned"] = int(record.pinned)
+    return tuple(row[name] for name in COLUMNS)
+
+
+_INSERT = f"INSERT INTO records ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+
+
+def insert(store: Store, record: Record) -> int:
+    cursor = store.execute(_INSERT, _values(record))
+    record.id = cursor.lastrowid
+    return record.id
+
+
+def insert_many(store: Store, records: Sequence[Record]) -> list[int]:
+    return [insert(store, record) for record in records]
+
+
+def get(store: Store, record_id: int) -> Record | None:
+    row = store.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
+    return Record.from_row(row) if row else None
+
+
+def get_many(store: Store, ids: Iterable[int]) -> dict[int, Record]:
+    ids = list(ids)
+    found: dict[int, Record] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in store.execute(f"SELECT * FROM records WHERE id IN ({marks})", chunk):
+            found[row["id"]] = Record.from_row(row)
+    return found
+
+
+def find_by_hash(store: Store, type_: str, digest: str) -> Record | None:
+    row = store.execute(
+        "SELECT * FROM records WHERE content_hash = ? AND type = ? ORDER BY id LIMIT 1", (digest, type_)
+    ).fetchone()
+    return Record.from_row(row) if row else None
+
+
+def find_by_source_ref(store: Store, source: str, source_ref: str) -> Record | None:
+    row = store.execute(
+        "SELECT * FROM records WHERE source = ? AND source_ref = ? ORDER BY id DESC LIMIT 1", (source, source_ref)
+    ).fetchone()
+    return Record.from_row(row) if row else None
+
+
+class Filters:
+    """Filters shared by list and both search channels, rendered as one SQL condition."""
+
+    def __init__(self, types: Sequence[str] = (), since: str | None = None, until: str | None = None,
+                 tags: Sequence[str] = (), sources: Sequence[str] = (), current_only: bool = True) -> None:
+        self.types = list(types)
+        self.since = since
+        self.until = until
+        self.tags = list(tags)
+        self.sources = list(sources)
+        self.current_only = current_only
+
+    def sql(self, alias: str = "records") -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.types:
+            clauses.append(f"{alias}.type IN ({','.join('?' * len(self.types))})")
+            params += self.types
+        if self.since:
+            clauses.append(f"{alias}.observed_at >= ?")
+            params.append(self.since)
+        if self.until:
+            clauses.append(f"{alias}.observed_at < ?")
+            params.append(self.until)
+        for tag in self.tags:
+            clauses.append(f"EXISTS (SELECT 1 FROM json_each({alias}.tags) WHERE json_each.value = ?)")
+            params.append(tag)
+        if self.sources:
+            clauses.append(f"{alias}.source IN ({','.join('?' * len(self.sources))})")
+            params += self.sources
+        if self.current_only:
+            clauses.append(f"{alias}.superseded_by IS NULL AND {alias}.valid_to IS NULL")
+        return (" AND ".join(clauses) or "1"), params
+
+
+def list_recent(store: Store, filters: Filters, limit: int, offset: int = 0) -> list[Record]:
+    where, params = filters.sql()
+    rows = store.execute(
+        f"SELECT * FROM records WHERE {where} ORDER BY observed_at DESC, id DESC LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return [Record.from_row(row) for row in rows]
+
+
+def count(store: Store) -> int:
+    return store.execute("SELECT count(*) FROM records").fetchone()[0]
+
+
+def counts_by(store: Store, column: str) -> dict[str, int]:
+    if column not in ("type", "source"):
+        raise ValueError(column)
+    rows = store.execute(f"SELECT {column}, count(*) FROM records GROUP BY {column} ORDER BY count(*) DESC")
+    return {row[0]: row[1] for row in rows}
+
+
+def derived_from(store: Store, record_id: int) -> list[int]:
+    rows = store.execute("SELECT source_id FROM provenance WHERE derived_id = ? ORDER BY source_id", (record_id,))
+    return [row[0] for row in rows]
+
+
+def derived_into(store: Store, record_id: int) -> list[int]:
+    rows = store.execute("SELECT derived_id FROM provenance WHERE source_id = ? ORDER BY derived_id", (record_id,))
+    return [row[0] for row in rows]
+
+
+def add_provenance(store: Store, derived_id: int, source_ids: Iterable[int], run_id: str | None = None) -> None:
+    store.conn.executemany(
+        "INSERT OR IGNORE INTO provenance (derived_id, source_id, run_id) VALUES (?, ?, ?)",
+        [(derived_id, source_id, run_id) for source_id in source_ids],
+    )

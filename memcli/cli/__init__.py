@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("memcli.cli.records", "Show one memory with its provenance and history."),
     "list": ("memcli.cli.records", "List recent memories, newest first."),
     "stats": ("memcli.cli.stats", "Counts by type and source, database size and versions."),
+    "reindex": ("memcli.cli.index", "Re-embed every memory after changing the embedder."),
+    "eval": ("memcli.cli.evaluate", "Measure retrieval recall on a benchmark (LoCoMo)."),
     "config": ("memcli.cli.config", "Read and change settings (config.toml)."),
 }
 

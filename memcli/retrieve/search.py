@@ -17,6 +17,7 @@ class Hit:
     record: Record
     score: float
     signals: dict[str, Any] = field(default_factory=dict)
+    turn_ids: list[int] = field(default_factory=list)  # a derived hit's source turns, for eval
 
     def to_json(self) -> dict[str, Any]:
         return self.record.to_json(score=round(self.score, 6), signals=self.signals)

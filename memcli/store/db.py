@@ -81,12 +81,21 @@ def _prepare_file(path: Path) -> None:
         raise MemError(f"cannot read the database {path}: permission denied", "check its owner and mode")
 
 
+def _vec_extension_path() -> str:
+    """Where the sqlite-vec package keeps its loadable library, found without importing the
+    package: its __init__ imports numpy when installed (~100 ms on every command)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sqlite_vec")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the sqlite-vec package is not installed")
+    return os.path.join(list(spec.submodule_search_locations)[0], "vec0")
+
+
 def _load_vec(conn: Any) -> tuple[str | None, str | None]:
     try:
-        import sqlite_vec
-
         conn.enable_load_extension(True)
-        sqlite_vec.load(conn)
+        conn.load_extension(_vec_extension_path())
         conn.enable_load_extension(False)
         return conn.execute("SELECT vec_version()").fetchone()[0], None
     except Exception as exc:  # any failure means FTS-only search, never a crash

@@ -93,3 +93,26 @@ def apply(db: Database) -> None:
 def count() -> int:
     return len(migrations._migrations)
 
+
+
+@migrations()
+def m002_llm_calls(db: Database) -> None:
+    db.executescript(
+        """
+        -- One row per LLM call (ask, consolidate, ...): tokens and cost for `mem stats`.
+        CREATE TABLE llm_calls (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            purpose TEXT NOT NULL,          -- ask, consolidate.extract, doctor, ...
+            model TEXT NOT NULL,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL,
+            duration_ms REAL,
+            ok INTEGER NOT NULL DEFAULT 1,
+            error TEXT,
+            run_id TEXT
+        );
+        CREATE INDEX llm_calls_at ON llm_calls(at);
+        """
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from memcli.errors import MemError
@@ -23,7 +24,10 @@ class Hit:
         return self.record.to_json(score=round(self.score, 6), signals=self.signals)
 
 
-def search(store: Store, query: str, *, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+def search(store: Store, query: str, *, k: int = 10, filters: Filters | None = None,
+           now: datetime | None = None) -> list[Hit]:
+    """The best `k` memories for `query`. `now` anchors relative time phrases in the query
+    ("last summer"); it defaults to the current time (`mem ask --as-of` passes its own)."""
     if k < 1:
         raise MemError(f"-k must be at least 1 (got {k})", "ask for one or more results")
     terms = fts.query_terms(query)

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 RECORD_TYPES = ("episodic", "semantic", "procedural")
+RECORD_STATES = ("active", "released", "archived")
 
 
 def normalise(text: str) -> str:
@@ -38,6 +39,7 @@ class Record:
     valid_from: str | None = None
     valid_to: str | None = None
     superseded_by: int | None = None
+    state: str = "active"  # active, released (hidden, restorable), archived (decayed, restorable)
     id: int | None = None
 
     @classmethod

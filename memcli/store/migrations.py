@@ -116,3 +116,17 @@ def m002_llm_calls(db: Database) -> None:
         CREATE INDEX llm_calls_at ON llm_calls(at);
         """
     )
+
+
+@migrations()
+def m003_record_state(db: Database) -> None:
+    db.executescript(
+        """
+        -- released: hidden from search and answers by `mem forget`, kept for history and undo.
+        -- archived: a weak derived memory put away by consolidation's decay, restorable.
+        -- (Purged records are deleted outright; only their id and hash stay, in events.)
+        ALTER TABLE records ADD COLUMN state TEXT NOT NULL DEFAULT 'active'
+            CHECK (state IN ('active', 'released', 'archived'));
+        CREATE INDEX records_state ON records(state);
+        """
+    )

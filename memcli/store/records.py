@@ -10,7 +10,7 @@ from memcli.store.db import Store
 
 COLUMNS = (
     "type", "text", "observed_at", "created_at", "source", "source_ref", "session", "speaker",
-    "tags", "metadata", "content_hash", "pinned", "valid_from", "valid_to", "superseded_by",
+    "tags", "metadata", "content_hash", "pinned", "valid_from", "valid_to", "superseded_by", "state",
 )
 
 
@@ -69,13 +69,17 @@ class Filters:
     """Filters shared by list and both search channels, rendered as one SQL condition."""
 
     def __init__(self, types: Sequence[str] = (), since: str | None = None, until: str | None = None,
-                 tags: Sequence[str] = (), sources: Sequence[str] = (), current_only: bool = True) -> None:
+                 tags: Sequence[str] = (), sources: Sequence[str] = (), current_only: bool = True,
+                 as_of: str | None = None) -> None:
         self.types = list(types)
         self.since = since
         self.until = until
         self.tags = list(tags)
         self.sources = list(sources)
+        # current_only: active and not superseded (the default view); False shows everything.
         self.current_only = current_only
+        # as_of: what was known and valid at that moment, superseded since or not.
+        self.as_of = as_of
 
     def sql(self, alias: str = "records") -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -95,8 +99,15 @@ class Filters:
         if self.sources:
             clauses.append(f"{alias}.source IN ({','.join('?' * len(self.sources))})")
             params += self.sources
-        if self.current_only:
-            clauses.append(f"{alias}.superseded_by IS NULL AND {alias}.valid_to IS NULL")
+        if self.as_of:
+            clauses.append(
+                f"{alias}.state = 'active' AND {alias}.observed_at <= ? "
+                f"AND ({alias}.valid_from IS NULL OR {alias}.valid_from <= ?) "
+                f"AND ({alias}.valid_to IS NULL OR {alias}.valid_to > ?)"
+            )
+            params += [self.as_of] * 3
+        elif self.current_only:
+            clauses.append(f"{alias}.state = 'active' AND {alias}.superseded_by IS NULL AND {alias}.valid_to IS NULL")
         return (" AND ".join(clauses) or "1"), params
 
 

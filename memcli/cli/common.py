@@ -21,6 +21,8 @@ TypeFilter = Annotated[
 TagFilter = Annotated[Optional[List[str]], typer.Option("--tag", help="Only memories with this tag; repeatable.")]
 SinceOption = Annotated[Optional[str], typer.Option("--since", help="Only from this time on: ISO 8601 or a phrase ('last May').")]
 UntilOption = Annotated[Optional[str], typer.Option("--until", help="Only before this time: ISO 8601 or a phrase.")]
+AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="What was known and valid at this time (ISO 8601 or a phrase).")]
+AllFlag = Annotated[bool, typer.Option("--all", help="Include released, archived and superseded memories (marked).")]
 SourceFilter = Annotated[Optional[List[str]], typer.Option("--source", help="Only from this source; repeatable.")]
 
 
@@ -59,7 +61,8 @@ def first_line(text: str, width: int = 100) -> str:
 
 
 def make_filters(types: Iterable[str] | None = None, since: str | None = None, until: str | None = None,
-                 tags: Iterable[str] | None = None, sources: Iterable[str] | None = None) -> Any:
+                 tags: Iterable[str] | None = None, sources: Iterable[str] | None = None,
+                 as_of: str | None = None, include_all: bool = False) -> Any:
     from memcli.services.remember import check_type, clean_tags
     from memcli.store.records import Filters
     from memcli.timeparse import parse_when, to_db
@@ -70,7 +73,18 @@ def make_filters(types: Iterable[str] | None = None, since: str | None = None, u
         until=to_db(parse_when(until, end=True)) if until else None,
         tags=clean_tags(tags or ()),
         sources=list(sources or ()),
+        as_of=to_db(parse_when(as_of, end=True)) if as_of else None,
+        current_only=not include_all,
     )
+
+
+def state_marker(record: Any) -> str:
+    """Shown next to the type when `--all` lets hidden or ended memories through."""
+    if record.state != "active":
+        return f" [{record.state}]"
+    if record.superseded_by or record.valid_to:
+        return " [ended]"
+    return ""
 
 
 def print_records(rows: list[tuple[Any, Optional[float]]]) -> None:
@@ -80,6 +94,7 @@ def print_records(rows: list[tuple[Any, Optional[float]]]) -> None:
         out.print("No memories found.")
         return
     from rich.table import Table
+    from rich.text import Text  # user text is never markup
 
     table = Table(box=None, show_header=False, pad_edge=False, expand=False)
     table.add_column("id", style="bold", no_wrap=True)
@@ -90,5 +105,7 @@ def print_records(rows: list[tuple[Any, Optional[float]]]) -> None:
         label = f"{record.text}"
         if record.tags:
             label += "  " + " ".join(f"#{t}" for t in record.tags)
-        table.add_row(f"#{record.id}", short_time(record.observed_at), record.type, first_line(label, 200))
+        marker = state_marker(record)
+        table.add_row(Text(f"#{record.id}"), Text(short_time(record.observed_at)), Text(record.type + marker),
+                      Text(first_line(label, 200)))
     out.print(table)

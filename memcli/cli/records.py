@@ -100,6 +100,8 @@ def list_(
     source: common.SourceFilter = None,
     since: common.SinceOption = None,
     until: common.UntilOption = None,
+    as_of: common.AsOfOption = None,
+    all_: common.AllFlag = False,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many to show.")] = 20,
     json_: common.JsonFlag = False,
 ) -> None:
@@ -111,7 +113,7 @@ def list_(
 
     if limit < 1:
         raise MemError(f"--limit must be at least 1 (got {limit})", "ask for one or more")
-    filters = common.make_filters(type_, since, until, tag, source)
+    filters = common.make_filters(type_, since, until, tag, source, as_of=as_of, include_all=all_)
     found = records.list_recent(common.store(), filters, limit)
     if json_:
         common.emit_json([record.to_json() for record in found])

@@ -21,6 +21,8 @@ def search(
     source: common.SourceFilter = None,
     since: common.SinceOption = None,
     until: common.UntilOption = None,
+    as_of: common.AsOfOption = None,
+    all_: common.AllFlag = False,
     json_: common.JsonFlag = False,
 ) -> None:
     """Search memories. Any text is safe: punctuation and search operators are taken literally.
@@ -29,7 +31,7 @@ def search(
     """
     from memcli.retrieve.search import search as run_search
 
-    filters = common.make_filters(type_, since, until, tag, source)
+    filters = common.make_filters(type_, since, until, tag, source, as_of=as_of, include_all=all_)
     hits = run_search(common.store(), " ".join(query), k=k, filters=filters)
     if json_:
         common.emit_json([hit.to_json() for hit in hits])

@@ -26,3 +26,8 @@ def for_record(store: Store, record_id: int) -> list[dict[str, Any]]:
 
 def count(store: Store) -> int:
     return store.execute("SELECT count(*) FROM events").fetchone()[0]
+
+
+def for_run(store: Store, run_id: str) -> list[dict[str, Any]]:
+    rows = store.execute("SELECT record_id, at, actor, action, detail FROM events WHERE run_id = ? ORDER BY id", (run_id,))
+    return [{**dict(row), "detail": json.loads(row["detail"])} for row in rows]

@@ -1,0 +1,132 @@
+"""Queries that change a record's life: release, restore, supersede, purge, and history.
+
+Purge is the only operation that deletes: the row, its FTS entry (then an FTS `optimize`, so
+no old segment keeps its tokens), its vector (zeroed first: vec0 marks deleted slots but keeps
+their bytes) and its provenance links. The caller turns `secure_delete` on and checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterable, Sequence
+
+from memcli.models import Record
+from memcli.store import vectors
+from memcli.store.db import Store
+from memcli.store.records import Filters
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def phrase_matches(store: Store, phrase: str, filters: Filters) -> list[Record]:
+    """Records containing `phrase` as whole words (case-insensitive): "Ann" never hits "Anna".
+
+    FTS narrows the candidates (its stemmer may over-match), then a word-boundary regex on the
+    text decides."""
+    words = re.findall(r"\w+", phrase)
+    if not words:
+        return []
+    fts_query = '"' + " ".join(w.replace('"', '""') for w in words) + '"'
+    # A hyphen joins a name ("Ann-Marie" is not "Ann"); an apostrophe does not ("Ann's" is).
+    pattern = re.compile(r"(?<![\w-])" + r"\W+".join(re.escape(w) for w in words) + r"(?![\w-])", re.IGNORECASE)
+    where, params = filters.sql("r")
+    rows = store.execute(
+        f"SELECT r.* FROM records_fts JOIN records r ON r.id = records_fts.rowid "
+        f"WHERE records_fts MATCH ? AND {where} ORDER BY r.id",
+        [fts_query, *params],
+    )
+    return [Record.from_row(row) for row in rows if pattern.search(row["text"])]
+
+
+def by_source(store: Store, source: str, filters: Filters) -> list[Record]:
+    """Records from a file, or from any file under a directory."""
+    where, params = filters.sql("r")
+    rows = store.execute(
+        f"SELECT r.* FROM records r WHERE (r.source = ? OR r.source LIKE ? ESCAPE '\\') AND {where} ORDER BY r.id",
+        [source, source.rstrip("/").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%", *params],
+    )
+    return [Record.from_row(row) for row in rows]
+
+
+def by_filters(store: Store, filters: Filters) -> list[Record]:
+    where, params = filters.sql("r")
+    return [Record.from_row(row) for row in store.execute(f"SELECT r.* FROM records r WHERE {where} ORDER BY r.id", params)]
+
+
+def set_state(store: Store, ids: Sequence[int], state: str) -> None:
+    store.execute(f"UPDATE records SET state = ? WHERE id IN ({_marks(ids)})", [state, *ids])
+
+
+def end_validity(store: Store, record_id: int, at: str, superseded_by: int | None) -> None:
+    store.execute("UPDATE records SET valid_to = ?, superseded_by = ? WHERE id = ?", (at, superseded_by, record_id))
+
+
+def sources_of(store: Store, derived_ids: Iterable[int]) -> dict[int, set[int]]:
+    ids = list(derived_ids)
+    found: dict[int, set[int]] = {i: set() for i in ids}
+    if ids:
+        for row in store.execute(f"SELECT derived_id, source_id FROM provenance WHERE derived_id IN ({_marks(ids)})", ids):
+            found[row[0]].add(row[1])
+    return found
+
+
+def derived_from_any(store: Store, source_ids: Iterable[int]) -> set[int]:
+    ids = list(source_ids)
+    if not ids:
+        return set()
+    rows = store.execute(f"SELECT DISTINCT derived_id FROM provenance WHERE source_id IN ({_marks(ids)})", ids)
+    return {row[0] for row in rows}
+
+
+def flag_for_rederive(store: Store, record_id: int) -> None:
+    store.execute(
+        "UPDATE records SET metadata = json_set(metadata, '$.needs_rederive', json('true')) WHERE id = ?", (record_id,)
+    )
+
+
+def purge(store: Store, ids: Sequence[int]) -> None:
+    """Delete records for good. Must run inside a transaction with secure_delete on."""
+    if not ids:
+        return
+    marks = _marks(ids)
+    if vectors.model(store) is not None:
+        dim = vectors.model(store)[1]
+        zero = bytes(4 * dim)
+        store.execute(f"UPDATE {vectors.TABLE} SET embedding = ? WHERE rowid IN ({marks})", [zero, *ids])
+        store.execute(f"DELETE FROM {vectors.TABLE} WHERE rowid IN ({marks})", list(ids))
+    store.execute(f"DELETE FROM provenance WHERE derived_id IN ({marks}) OR source_id IN ({marks})", [*ids, *ids])
+    store.execute(f"UPDATE records SET superseded_by = NULL WHERE superseded_by IN ({marks})", list(ids))
+    store.execute(f"DELETE FROM records WHERE id IN ({marks})", list(ids))
+    store.execute("INSERT INTO records_fts(records_fts) VALUES ('optimize')")
+
+
+def scrub_events(store: Store, record_id: int, digest: str) -> None:
+    """Events about a purged record keep its id and hash, never its text."""
+    store.execute("UPDATE events SET detail = ? WHERE record_id = ?", (json.dumps({"hash": digest}), record_id))
+
+
+def predecessors(store: Store, record_id: int) -> list[Record]:
+    rows = store.execute("SELECT * FROM records WHERE superseded_by = ? ORDER BY valid_to, id", (record_id,))
+    return [Record.from_row(row) for row in rows]
+
+
+def run_ids(store: Store, record_id: int) -> list[str]:
+    rows = store.execute(
+        "SELECT run_id FROM provenance WHERE derived_id = ? AND run_id IS NOT NULL "
+        "UNION SELECT run_id FROM events WHERE record_id = ? AND run_id IS NOT NULL",
+        (record_id, record_id),
+    )
+    return sorted({row[0] for row in rows})
+
+
+def checkpoint(store: Store) -> None:
+    """Fold the WAL into the db and truncate it, so purged pages leave the -wal file."""
+    store.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def vacuum(store: Store) -> None:
+    store.execute("VACUUM")
+    checkpoint(store)

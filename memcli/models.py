@@ -40,6 +40,9 @@ class Record:
     valid_to: str | None = None
     superseded_by: int | None = None
     state: str = "active"  # active, released (hidden, restorable), archived (decayed, restorable)
+    strength: float = 1.0
+    last_used_at: str | None = None
+    use_count: int = 0
     id: int | None = None
 
     @classmethod

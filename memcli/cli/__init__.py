@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "restore": ("memcli.cli.forget", "Bring released or archived memories back."),
     "history": ("memcli.cli.history", "The versions of a memory and where each came from."),
     "compact": ("memcli.cli.forget", "Rewrite the database file so purged text is gone from it."),
+    "consolidate": ("memcli.cli.consolidate", "Distil episodes into facts, procedures and digests; undoable."),
     "reindex": ("memcli.cli.index", "Re-embed every memory after changing the embedder."),
     "eval": ("memcli.cli.evaluate", "Measure retrieval recall on a benchmark (LoCoMo)."),
     "config": ("memcli.cli.config", "Read and change settings (config.toml)."),

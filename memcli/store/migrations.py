@@ -130,3 +130,47 @@ def m003_record_state(db: Database) -> None:
         CREATE INDEX records_state ON records(state);
         """
     )
+
+
+@migrations()
+def m004_consolidation(db: Database) -> None:
+    db.executescript(
+        """
+        -- Strength for Ebbinghaus-style decay: retention = exp(-days since last use / (strength * 30)).
+        ALTER TABLE records ADD COLUMN strength REAL NOT NULL DEFAULT 1.0;
+        ALTER TABLE records ADD COLUMN last_used_at TEXT;
+        ALTER TABLE records ADD COLUMN use_count INTEGER NOT NULL DEFAULT 0;
+
+        CREATE TABLE consolidation_runs (
+            id TEXT PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,            -- running, done, failed, undone
+            model TEXT,                      -- NULL: the zero-LLM path only
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL,
+            counts TEXT NOT NULL DEFAULT '{}',  -- JSON: ops by kind
+            error TEXT
+        );
+
+        -- Before-images of every row a run changed, so `--undo` restores the exact prior state.
+        -- before IS NULL: the run inserted the row (undo deletes it).
+        CREATE TABLE run_journal (
+            run_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            table_name TEXT NOT NULL,
+            row_key TEXT NOT NULL,           -- JSON primary key
+            before TEXT,
+            PRIMARY KEY (run_id, seq)
+        ) WITHOUT ROWID;
+
+        -- Which episodes each stage has looked at, so reruns skip them and converge.
+        CREATE TABLE consolidated (
+            record_id INTEGER NOT NULL,
+            stage TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            PRIMARY KEY (record_id, stage)
+        ) WITHOUT ROWID;
+        """
+    )

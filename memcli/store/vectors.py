@@ -123,3 +123,15 @@ def knn(store: Store, query: np.ndarray, k: int, filters: Filters) -> list[tuple
         [*params, *post_params, k],
     )
     return [(row[0], row[1]) for row in rows]
+
+
+def get_many(store: Store, ids: Sequence[int]) -> dict[int, np.ndarray]:
+    found: dict[int, np.ndarray] = {}
+    if model(store) is None:
+        return found
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start:start + 500])
+        marks = ",".join("?" * len(chunk))
+        for row in store.execute(f"SELECT rowid, embedding FROM {TABLE} WHERE rowid IN ({marks})", chunk):
+            found[row[0]] = np.frombuffer(row[1], dtype=np.float32)
+    return found

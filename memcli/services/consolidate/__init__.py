@@ -1,0 +1,128 @@
+"""`mem consolidate`: episodes become facts, procedures and digests; weak memories fade.
+
+The zero-LLM stages always run first (dedupe, procedure mining, session digests, decay); the
+LLM stage (extraction and reconciliation) runs after them when a model is configured. Each
+stage's ops are applied in batches, one transaction each, through a `Journal`, so a killed run
+leaves a consistent db, a rerun converges, and `--undo RUN_ID` restores the exact prior state.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from memcli.errors import MemError
+from memcli.services.consolidate import decay, dedupe, digests, procedures
+from memcli.services.consolidate.lock import ConsolidationLock
+from memcli.services.consolidate.ops import Op
+from memcli.store import Store, events, journal, runs
+from memcli.timeparse import now_local, to_db
+
+APPLY_BATCH = 200
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunReport:
+    run_id: str | None
+    dry_run: bool
+    ops: dict[str, list[Op]] = field(default_factory=dict)
+    model: str | None = None
+    tokens: dict[str, int] = field(default_factory=lambda: {"prompt": 0, "completion": 0})
+    notes: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        counted: dict[str, int] = {}
+        for ops in self.ops.values():
+            for op in ops:
+                counted[op.kind] = counted.get(op.kind, 0) + 1
+        return counted
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id, "dry_run": self.dry_run, "model": self.model, "counts": self.counts(),
+            "tokens": self.tokens, "notes": self.notes,
+            "ops": {stage: [op.to_json() for op in ops] for stage, ops in self.ops.items()},
+        }
+
+
+def new_run_id() -> str:
+    return f"run-{now_local().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+
+def _apply(store: Store, log: journal.Journal, apply: Callable[..., None], ops: list[Op], now: str) -> None:
+    for start in range(0, len(ops), APPLY_BATCH):
+        with store.transaction():
+            apply(log, ops[start:start + APPLY_BATCH], now)
+
+
+def run(store: Store, *, model: str | None = None, dry_run: bool = False, max_tokens: int | None = None,
+        progress: Progress | None = None) -> RunReport:
+    say = progress or (lambda _: None)
+    with ConsolidationLock(store.path.parent):
+        now = to_db(now_local())
+        report = RunReport(run_id=None if dry_run else new_run_id(), dry_run=dry_run, model=model)
+        embedder = _embed_pending(store, say)
+        if not dry_run:
+            with store.transaction():
+                runs.start(store, report.run_id, now, model)
+        log = None if dry_run else journal.Journal(store, report.run_id)
+        stages: list[tuple[str, Callable[[], list[Op]], Callable[..., None]]] = [
+            ("dedupe", lambda: dedupe.plan(store, embedder), dedupe.apply),
+            ("procedures", lambda: procedures.plan(store), procedures.apply),
+            ("digests", lambda: digests.plan(store), digests.apply),
+            ("decay", lambda: decay.plan(store, now), decay.apply),
+        ]
+        try:
+            for name, plan, apply in stages:
+                say(f"Consolidating: {name}")
+                ops = plan()
+                report.ops[name] = ops
+                if log is not None and ops:
+                    _apply(store, log, apply, ops, now)
+            if model:
+                from memcli.services.consolidate import extract
+
+                say("Consolidating: extracting facts with " + model)
+                report.ops["llm"] = extract.run(store, log, model=model, now=now, max_tokens=max_tokens,
+                                                report=report, progress=say)
+        except BaseException as exc:
+            if not dry_run:
+                with store.transaction():
+                    runs.finish(store, report.run_id, to_db(now_local()), "failed", report.counts(),
+                                report.tokens["prompt"], report.tokens["completion"], error=str(exc)[:500])
+            raise
+        if not dry_run:
+            with store.transaction():
+                runs.finish(store, report.run_id, to_db(now_local()), "done", report.counts(),
+                            report.tokens["prompt"], report.tokens["completion"])
+        return report
+
+
+def _embed_pending(store: Store, say: Progress) -> Any:
+    from memcli.retrieve import index
+
+    say("Consolidating: embedding new memories")
+    embedder = index.load_embedder()
+    if embedder is not None and index.embed_pending(store, embedder) is None:
+        return None
+    return embedder
+
+
+def undo(store: Store, run_id: str) -> int:
+    """Restore the state before `run_id`. Later runs must be undone first."""
+    with ConsolidationLock(store.path.parent):
+        found = runs.get(store, run_id)
+        if found is None:
+            raise MemError(f"no consolidation run {run_id!r}", "list runs with mem consolidate --runs")
+        if found["status"] == "undone":
+            raise MemError(f"run {run_id} is already undone", "nothing to do")
+        later = runs.later_than(store, run_id)
+        if later:
+            raise MemError(f"later runs depend on {run_id}: {', '.join(later)}", "undo those first, newest first")
+        with store.transaction():
+            changes = journal.undo(store, run_id)
+            runs.set_status(store, run_id, "undone")
+            events.log(store, "consolidate", "undo", None, run_id, changes=changes)
+        return changes

@@ -94,6 +94,17 @@ def test_purge_leaves_no_bytes_behind(mem, mem_home):
     for i in range(200):
         mem("add", f"ordinary note number {i} about groceries and errands")
     secret = mem.json("add", "my locker code is zebraquasar7781")["id"]
+    store = open_db(mem_home / "mem.db")
+    with store.transaction():  # a chat turn with neighbours: they index it as context
+        for i, text in enumerate(["what is the code?", "the code is zebraquasar7781", "thanks, noted"]):
+            records.insert(store, Record(type="episodic", text=text, observed_at=f"2024-01-01T00:00:0{i}Z",
+                                         created_at="2024-01-01T00:00:00Z", session="chat-9",
+                                         content_hash=content_hash(text)))
+    store.close()
+    assert len(mem.json("search", "zebraquasar7781")) == 4  # the turn, the note and two neighbours by context
+    turn = [h["id"] for h in mem.json("search", "zebraquasar7781") if h["text"] == "the code is zebraquasar7781"]
+    mem("forget", str(turn[0]), "--purge", "--yes")
+    assert [h["text"] for h in mem.json("search", "zebraquasar7781")] == ["my locker code is zebraquasar7781"]
     mem("forget", str(secret), "--purge", "--yes")
     mem("compact")
     for suffix in ("", "-wal", "-shm"):

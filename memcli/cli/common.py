@@ -36,6 +36,20 @@ def store() -> Store:
     return open_db()
 
 
+def reinforce(db: Store, ids: list[int]) -> None:
+    """Memories the user was shown grow stronger against decay. Never fails the command."""
+    if not ids:
+        return
+    from memcli.store import derived
+    from memcli.timeparse import now_local, to_db
+
+    try:
+        with db.transaction():
+            derived.touch(db, ids, to_db(now_local()))
+    except db.sqlite.OperationalError:
+        pass  # busy or read-only: reinforcement can wait for the next search
+
+
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 

@@ -1,4 +1,8 @@
-"""The FTS5 channel: user text becomes a safe MATCH expression, ranked by BM25."""
+"""The lexical channels: BM25 over records with their session context, and over sessions.
+
+User text never reaches FTS syntax: every term is quoted, so AND/OR/NOT/NEAR, `*`, `:` and
+`"` are plain words.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,11 @@ from memcli.store import Store
 from memcli.store.records import Filters
 
 WORD = re.compile(r"\w+", re.UNICODE)
+# BM25 weights of search_fts's columns: the record's own text, its neighbours one and two
+# turns away, and its date in words. Chosen on LoCoMo dev conversations (decaying context
+# weights beat flat ones; a third ring added nothing).
+COLUMN_WEIGHTS = (1.0, 0.5, 0.25, 0.3)
+LEXICAL_DEPTH = 500
 
 
 def query_terms(text: str) -> list[str]:
@@ -20,22 +29,48 @@ def query_terms(text: str) -> list[str]:
 
 
 def match_expression(terms: list[str]) -> str:
-    # Every term is quoted, so AND/OR/NOT/NEAR, `*`, `:` and `"` in user text are plain words.
     return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
-def search(store: Store, terms: list[str], filters: Filters, limit: int) -> list[tuple[int, float]]:
-    """(record id, bm25 score; higher is better) for the best `limit` matches."""
+def lexical(store: Store, terms: list[str], filters: Filters, limit: int = LEXICAL_DEPTH) -> list[tuple[int, float]]:
+    """(record id, BM25 score, higher is better) over text + context + date, best first."""
     if not terms:
         return []
     where, params = filters.sql("r")
+    weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
     rows = store.execute(
         f"""
-        SELECT r.id, -bm25(records_fts) AS score
-        FROM records_fts JOIN records r ON r.id = records_fts.rowid
-        WHERE records_fts MATCH ? AND {where}
-        ORDER BY bm25(records_fts) LIMIT ?
+        SELECT r.id, -bm25(search_fts, {weights}) AS score
+        FROM search_fts JOIN records r ON r.id = search_fts.rowid
+        WHERE search_fts MATCH ? AND {where}
+        ORDER BY bm25(search_fts, {weights}) LIMIT ?
         """,
         [match_expression(terms), *params, limit],
     )
     return [(row[0], row[1]) for row in rows]
+
+
+def session_scores(store: Store, terms: list[str], limit: int = 2000) -> dict[str, float]:
+    """Session name -> BM25 score of all its text."""
+    if not terms:
+        return {}
+    rows = store.execute(
+        "SELECT s.name, -bm25(session_fts) FROM session_fts JOIN sessions s ON s.id = session_fts.rowid "
+        "WHERE session_fts MATCH ? ORDER BY bm25(session_fts) LIMIT ?",
+        [match_expression(terms), limit],
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def speakers(store: Store) -> list[str]:
+    """Distinct speakers, walking the speaker index one value at a time (cheap at any size)."""
+    rows = store.execute(
+        """
+        WITH RECURSIVE s(name) AS (
+            SELECT min(speaker) FROM records WHERE speaker IS NOT NULL
+            UNION ALL
+            SELECT (SELECT min(speaker) FROM records WHERE speaker > s.name) FROM s WHERE s.name IS NOT NULL
+        ) SELECT name FROM s WHERE name IS NOT NULL
+        """
+    )
+    return [row[0] for row in rows]

@@ -70,7 +70,9 @@ def session_of(dia_id: str) -> str:
 
 
 def evaluate(path: Path, *, depth: int = 10, on_conversation: Callable[[str], None] | None = None) -> EvalRun:
-    from memcli.retrieve.index import embed_pending
+    from memcli.retrieve.context import sync
+    from memcli.retrieve.index import embed_pending, load_embedder
+    from memcli.timeparse import from_db
     from memcli.retrieve.search import search
     from memcli.services.ingest import ingest_items
     from memcli.store import open_db, records
@@ -83,15 +85,21 @@ def evaluate(path: Path, *, depth: int = 10, on_conversation: Callable[[str], No
             store = open_db(Path(tmp) / "mem.db")
             started = time.perf_counter()
             report = ingest_items(store, conversation_items(sample, index), source=f"locomo:{conversation}")
-            run.embedder = embed_pending(store) or "none"
+            embedder = load_embedder()
+            run.embedder = embed_pending(store, embedder) or "none"
+            sync(store)
             run.ingest_seconds += time.perf_counter() - started
             run.turns += report.added
-            dia_ids = {rid: rec.metadata.get("dia_id") for rid, rec in records.get_many(store, report.record_ids).items()}
+            stored = records.get_many(store, report.record_ids)
+            dia_ids = {rid: rec.metadata.get("dia_id") for rid, rec in stored.items()}
+            # Questions are asked just after the conversation: relative phrases resolve against its end.
+            asked_at = from_db(max(rec.observed_at for rec in stored.values()))
             for qa in sample.get("qa") or []:
                 if not scorable(qa):
                     continue
                 started = time.perf_counter()
-                hits = search(store, str(qa["question"]), k=max(depth, SESSION_DEPTH), filters=Filters())
+                hits = search(store, str(qa["question"]), k=max(depth, SESSION_DEPTH), filters=Filters(),
+                              now=asked_at, embedder=embedder)
                 elapsed = (time.perf_counter() - started) * 1000
                 turns = distinct_turns(hits, dia_ids)
                 run.results.append(QuestionResult(

@@ -1,7 +1,7 @@
 """Pick a SQLite binding that can load sqlite-vec.
 
-Many Pythons (this project's CI included) ship a sqlite3 without `enable_load_extension`.
-Then we use sqlean.py (SQLite 3.50 with extension loading) or pysqlite3. Whichever is chosen is
+Many Pythons (this project's CI included) ship a sqlite3 without `enable_load_extension`, or
+one older than 3.43. Then we use sqlean.py (SQLite 3.50 with extension loading) or pysqlite3. Whichever is chosen is
 also registered as `pysqlite3` before sqlite-utils is imported, because sqlite-utils catches the
 exception classes of the module it imported itself; a mismatch breaks `alter=True` and friends.
 """
@@ -13,8 +13,11 @@ from types import ModuleType
 from functools import lru_cache
 
 
+MIN_SQLITE = (3, 43, 0)  # FTS5 contentless_delete, used by the search index
+
+
 def _can_load_extensions(module: ModuleType) -> bool:
-    return hasattr(module.Connection, "enable_load_extension")
+    return hasattr(module.Connection, "enable_load_extension") and module.sqlite_version_info >= MIN_SQLITE
 
 
 @lru_cache(maxsize=1)

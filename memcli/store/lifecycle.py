@@ -99,8 +99,14 @@ def purge(store: Store, ids: Sequence[int]) -> None:
         store.execute(f"DELETE FROM {vectors.TABLE} WHERE rowid IN ({marks})", list(ids))
     store.execute(f"DELETE FROM provenance WHERE derived_id IN ({marks}) OR source_id IN ({marks})", [*ids, *ids])
     store.execute(f"UPDATE records SET superseded_by = NULL WHERE superseded_by IN ({marks})", list(ids))
+    store.execute(f"DELETE FROM search_fts WHERE rowid IN ({marks})", list(ids))
     store.execute(f"DELETE FROM records WHERE id IN ({marks})", list(ids))
-    store.execute("INSERT INTO records_fts(records_fts) VALUES ('optimize')")
+
+
+def optimize_indexes(store: Store) -> None:
+    """Merge FTS segments so that no old segment still holds a deleted record's tokens."""
+    for table in ("records_fts", "search_fts", "session_fts"):
+        store.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
 
 
 def scrub_events(store: Store, record_id: int, digest: str) -> None:

@@ -174,3 +174,25 @@ def m004_consolidation(db: Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+@migrations()
+def m005_search_index(db: Database) -> None:
+    db.executescript(
+        """
+        -- The ranking index (retrieve/index.py keeps it in step with records). Each row is a
+        -- record with the text of its session neighbours (ctx1: one turn away, ctx2: two) and
+        -- its date in words: an answer's topic words are often in the turn next to it.
+        -- Contentless: the text lives in `records`; only the index is stored here.
+        CREATE VIRTUAL TABLE search_fts USING fts5(
+            text, ctx1, ctx2, date,
+            tokenize='porter unicode61 remove_diacritics 2', content='', contentless_delete=1
+        );
+        -- One row per session: all its text, for a session-level prior.
+        CREATE TABLE sessions (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+        CREATE VIRTUAL TABLE session_fts USING fts5(
+            body, tokenize='porter unicode61 remove_diacritics 2', content='', contentless_delete=1
+        );
+        CREATE INDEX records_speaker ON records(speaker) WHERE speaker IS NOT NULL;
+        """
+    )

@@ -120,6 +120,10 @@ def list_recent(store: Store, filters: Filters, limit: int, offset: int = 0) -> 
     return [Record.from_row(row) for row in rows]
 
 
+def any_exist(store: Store) -> bool:
+    return store.execute("SELECT 1 FROM records LIMIT 1").fetchone() is not None
+
+
 def count(store: Store) -> int:
     return store.execute("SELECT count(*) FROM records").fetchone()[0]
 

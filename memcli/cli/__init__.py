@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compact": ("memcli.cli.forget", "Rewrite the database file so purged text is gone from it."),
     "consolidate": ("memcli.cli.consolidate", "Distil episodes into facts, procedures and digests; undoable."),
     "reindex": ("memcli.cli.index", "Re-embed every memory after changing the embedder."),
+    "ingest": ("memcli.cli.ingest", "Import notes (Markdown, Obsidian, text) and chat exports (ChatGPT, Claude, JSONL)."),
+    "watch": ("memcli.cli.watch", "Watch note folders and ingest notes as they change."),
     "eval": ("memcli.cli.evaluate", "Measure retrieval recall on a benchmark (LoCoMo)."),
     "config": ("memcli.cli.config", "Read and change settings (config.toml)."),
 }

@@ -150,3 +150,40 @@ def add_provenance(store: Store, derived_id: int, source_ids: Iterable[int], run
         "INSERT OR IGNORE INTO provenance (derived_id, source_id, run_id) VALUES (?, ?, ?)",
         [(derived_id, source_id, run_id) for source_id in source_ids],
     )
+
+
+# --- ingest (mem ingest / mem watch): a file's current records, superseding, deleted files ---
+
+def current_for_source(store: Store, source: str) -> list[Record]:
+    """The records from `source` that are still current (neither superseded nor ended)."""
+    rows = store.execute(
+        "SELECT * FROM records WHERE source = ? AND superseded_by IS NULL AND valid_to IS NULL ORDER BY id",
+        (source,),
+    )
+    return [Record.from_row(row) for row in rows]
+
+
+def supersede(store: Store, record_id: int, valid_to: str, superseded_by: int | None) -> None:
+    """Mark a record as no longer current; it stays in the database for history."""
+    store.execute("UPDATE records SET valid_to = ?, superseded_by = ? WHERE id = ?",
+                  (valid_to, superseded_by, record_id))
+
+
+def current_sources_under(store: Store, prefix: str) -> dict[str, int]:
+    """Sources (file paths) that start with `prefix` and still have current records, with counts."""
+    # A range on the indexed column instead of LIKE, which would treat % and _ in paths as wildcards.
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\U0010ffff"
+    rows = store.execute(
+        "SELECT source, count(*) FROM records WHERE source >= ? AND source < ? "
+        "AND superseded_by IS NULL AND valid_to IS NULL GROUP BY source ORDER BY source",
+        (prefix, upper),
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def find_by_session_ref(store: Store, session: str, source_ref: str) -> Record | None:
+    """A turn already stored from any file, known by its conversation and message id."""
+    row = store.execute(
+        "SELECT * FROM records WHERE session = ? AND source_ref = ? ORDER BY id DESC LIMIT 1", (session, source_ref)
+    ).fetchone()
+    return Record.from_row(row) if row else None

@@ -1,0 +1,87 @@
+"""Claude data export (`conversations.json`): a JSON array of conversations, each with
+`uuid`, `name`, `created_at` and a flat `chat_messages` list (`uuid`, `sender`, `text`,
+`content` parts, `created_at`). Streamed with ijson, one conversation at a time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+from memcli.readers import Item, ReadError
+from memcli.readers.detect import ReadContext, open_counted
+from memcli.timeparse import to_db
+
+
+def iso(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return to_db(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def message_text(message: dict[str, Any]) -> str:
+    text = message.get("text")
+    if isinstance(text, str) and text.strip():
+        return text.strip()
+    # Newer exports may leave `text` empty and keep the words in typed content parts.
+    parts = message.get("content") or []
+    return "\n".join(p["text"] for p in parts
+                     if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)).strip()
+
+
+class ClaudeReader:
+    name = "claude"
+    global_ids = True
+
+    def __init__(self, context: ReadContext | None = None) -> None:
+        self.context = context or ReadContext()
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        return head.lstrip().startswith(b"[") and b'"chat_messages"' in head
+
+    def read(self, path: Path) -> Iterator[Item]:
+        import ijson
+
+        conversations = 0
+        with open_counted(path, self.context) as fh:
+            try:
+                for index, conversation in enumerate(ijson.items(fh, "item", use_float=True)):
+                    if not isinstance(conversation, dict) or not isinstance(conversation.get("chat_messages"), list):
+                        raise ReadError(f"conversation {index + 1} has no 'chat_messages': not a Claude export")
+                    conversations += 1
+                    yield from self.conversation(conversation, index)
+            except ijson.JSONError as exc:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise ReadError(f"invalid JSON after {conversations} conversations ({reason})") from exc
+        if conversations == 0:
+            raise ReadError("no conversations in this Claude export")
+
+    def conversation(self, conversation: dict[str, Any], index: int) -> Iterator[Item]:
+        session = str(conversation.get("uuid") or f"conversation-{index + 1}")
+        title = conversation.get("name") or ""
+        fallback = iso(conversation.get("created_at"))
+        turns: list[Item] = []
+        for position, message in enumerate(conversation["chat_messages"]):
+            if not isinstance(message, dict):
+                continue
+            text = message_text(message)
+            if not text:
+                continue
+            when = iso(message.get("created_at")) or fallback
+            fallback = when or fallback
+            turns.append(Item(
+                text=text, observed_at=when, source_ref=str(message.get("uuid") or f"{session}:{position}"),
+                session=session, speaker=message.get("sender"),
+                metadata={"conversation": title, "turn": len(turns), "format": self.name},
+            ))
+        if turns and all(t.observed_at is None for t in turns):
+            self.context.warn(f"conversation {title or session!r} has no timestamps; skipped")
+            return
+        first = next(t.observed_at for t in turns if t.observed_at) if turns else None
+        for turn in turns:
+            turn.observed_at = turn.observed_at or first
+            yield turn

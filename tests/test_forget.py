@@ -165,3 +165,16 @@ def test_interrupted_forget_leaves_a_consistent_db(mem, mem_home, monkeypatch):
 def test_forget_bad_input(mem, args, needle):
     mem("add", "something")
     assert needle in mem(*args, code=2).stderr
+
+
+def test_a_purged_chat_turn_does_not_come_back_with_the_next_ingest(mem, tmp_path):
+    export = tmp_path / "chat.jsonl"
+    export.write_text('{"role": "user", "content": "my bank pin is 4321", "session": "s1"}\n'
+                      '{"role": "assistant", "content": "noted", "session": "s1"}\n')
+    mem("ingest", str(export))
+    pin = [h["id"] for h in mem.json("search", "bank pin") if "4321" in h["text"]]
+    mem("forget", str(pin[0]), "--purge", "--yes")
+    mem("ingest", str(export))
+    assert [h["text"] for h in mem.json("search", "bank pin 4321")] == ["noted"] or \
+        all("4321" not in h["text"] for h in mem.json("search", "bank pin 4321"))
+    assert len(mem.json("list")) == 1

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from memcli.models import Record, content_hash
 from memcli.readers import Item, ReadError
-from memcli.store import Store, events, records
+from memcli.store import Store, events, lifecycle, records
 from memcli.timeparse import now_local, to_db
 
 BATCH = 500
@@ -47,8 +47,11 @@ def to_record(item: Item, source: str, now: str, extra_tags: Iterable[str] = ())
 
 
 def _stored(store: Store, item: Item, source: str, match_session: bool) -> bool:
+    """Already stored, or purged on purpose (a purge must not come back with the next ingest)."""
     if not item.source_ref:
         return False
+    if lifecycle.is_tombstoned(store, source, item.source_ref):
+        return True
     if match_session and item.session:  # message ids are global: the conversation and id say it all
         return records.find_by_session_ref(store, item.session, item.source_ref) is not None
     return records.find_by_source_ref(store, source, item.source_ref) is not None
@@ -108,7 +111,8 @@ def sync_document(store: Store, items: Sequence[Item], source: str, *, tags: Ite
         fresh: list[tuple[Item, int]] = []
         added_refs: set[str | None] = set()
         for item in items:
-            if item.source_ref in current or item.source_ref in added_refs or not item.text.strip():
+            if (item.source_ref in current or item.source_ref in added_refs or not item.text.strip()
+                    or (item.source_ref and lifecycle.is_tombstoned(store, source, item.source_ref))):
                 report.skipped += 1
                 continue
             added_refs.add(item.source_ref)

@@ -97,6 +97,11 @@ def purge(store: Store, ids: Sequence[int]) -> None:
         zero = bytes(4 * dim)
         store.execute(f"UPDATE {vectors.TABLE} SET embedding = ? WHERE rowid IN ({marks})", [zero, *ids])
         store.execute(f"DELETE FROM {vectors.TABLE} WHERE rowid IN ({marks})", list(ids))
+    store.execute(
+        f"INSERT OR IGNORE INTO tombstones (source, source_ref, purged_at) SELECT source, source_ref, "
+        f"strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM records WHERE id IN ({marks}) AND source_ref IS NOT NULL",
+        list(ids),
+    )
     store.execute(f"DELETE FROM provenance WHERE derived_id IN ({marks}) OR source_id IN ({marks})", [*ids, *ids])
     store.execute(f"UPDATE records SET superseded_by = NULL WHERE superseded_by IN ({marks})", list(ids))
     store.execute(f"DELETE FROM search_fts WHERE rowid IN ({marks})", list(ids))
@@ -107,6 +112,11 @@ def optimize_indexes(store: Store) -> None:
     """Merge FTS segments so that no old segment still holds a deleted record's tokens."""
     for table in ("records_fts", "search_fts", "session_fts"):
         store.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+
+
+def is_tombstoned(store: Store, source: str, source_ref: str) -> bool:
+    row = store.execute("SELECT 1 FROM tombstones WHERE source = ? AND source_ref = ?", (source, source_ref)).fetchone()
+    return row is not None
 
 
 def scrub_events(store: Store, record_id: int, digest: str) -> None:

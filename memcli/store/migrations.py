@@ -196,3 +196,19 @@ def m005_search_index(db: Database) -> None:
         CREATE INDEX records_speaker ON records(speaker) WHERE speaker IS NOT NULL;
         """
     )
+
+
+@migrations()
+def m006_tombstones(db: Database) -> None:
+    db.executescript(
+        """
+        -- What a purge removed from a file or export, by its place only (never its text), so that
+        -- ingesting that file again does not bring the purged memory back.
+        CREATE TABLE tombstones (
+            source TEXT NOT NULL,
+            source_ref TEXT NOT NULL,
+            purged_at TEXT NOT NULL,
+            PRIMARY KEY (source, source_ref)
+        ) WITHOUT ROWID;
+        """
+    )

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "search": ("memcli.cli.search", "Find memories matching a query."),
     "show": ("memcli.cli.records", "Show one memory with its provenance and history."),
     "list": ("memcli.cli.records", "List recent memories, newest first."),
+    "ask": ("memcli.cli.ask", "Answer a question from your memories, citing them (works offline)."),
     "stats": ("memcli.cli.stats", "Counts by type and source, database size and versions."),
     "forget": ("memcli.cli.forget", "Release, supersede or purge memories (whole-word matching)."),
     "restore": ("memcli.cli.forget", "Bring released or archived memories back."),
@@ -33,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "watch": ("memcli.cli.watch", "Watch note folders and ingest notes as they change."),
     "eval": ("memcli.cli.evaluate", "Measure retrieval recall on a benchmark (LoCoMo)."),
     "config": ("memcli.cli.config", "Read and change settings (config.toml)."),
+    "doctor": ("memcli.cli.doctor", "Show the setup and check that the configured model answers."),
 }
 
 

@@ -32,3 +32,8 @@ def stats(json_: common.JsonFlag = False) -> None:
     vec = db["sqlite_vec_version"] or f"unavailable ({db['sqlite_vec_error']})"
     out.print(f"  schema v{db['schema_version']}, SQLite {db['sqlite_version']} via {db['sqlite_module']}, "
               f"sqlite-vec {vec}", markup=False)
+    llm = data["llm"]
+    if llm["calls"]:
+        cost = f", ${llm['cost_usd']:.4f}" if llm["cost_usd"] is not None else ""
+        out.print(f"  LLM: {llm['calls']} calls ({llm['failed']} failed), {llm['prompt_tokens']} prompt + "
+                  f"{llm['completion_tokens']} completion tokens{cost}", markup=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from memcli.store import Store, events, info, records
+from memcli.store import Store, events, info, llm_calls, records
 
 
 def collect(store: Store) -> dict[str, Any]:
@@ -14,4 +14,5 @@ def collect(store: Store) -> dict[str, Any]:
         "by_source": records.counts_by(store, "source"),
         "events": events.count(store),
         "db": info.file_info(store),
+        "llm": llm_calls.totals(store),
     }

@@ -39,7 +39,7 @@ def to_db(moment: datetime) -> str:
 
 
 def from_db(text: str) -> datetime:
-    return datetime.strptime(text, DB_FORMAT).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=timezone.utc)  # ~10x faster than strptime
 
 
 def _iso(text: str) -> datetime | None:

@@ -11,25 +11,28 @@ When the configured embedder cannot load, search falls back to full-text with a 
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol, Sequence
 
-import numpy as np
+if TYPE_CHECKING:  # numpy costs ~80 ms to import: only embedders that run pay for it
+    import numpy as np
 
 
 class Embedder(Protocol):
     name: str  # stored in the db with the vectors; a different name means re-embed
     dim: int
 
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+    def embed_documents(self, texts: Sequence[str]) -> "np.ndarray": ...
 
-    def embed_query(self, text: str) -> np.ndarray: ...
+    def embed_query(self, text: str) -> "np.ndarray": ...
 
 
 class EmbedderUnavailable(Exception):
     """The configured embedder cannot run here (not installed, no weights, no endpoint)."""
 
 
-def normalise_rows(matrix: np.ndarray) -> np.ndarray:
+def normalise_rows(matrix: "np.ndarray") -> "np.ndarray":
+    import numpy as np
+
     matrix = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0

@@ -17,6 +17,8 @@ WORD = re.compile(r"\w+", re.UNICODE)
 # weights beat flat ones; a third ring added nothing).
 COLUMN_WEIGHTS = (1.0, 0.5, 0.25, 0.3)
 LEXICAL_DEPTH = 500
+COMMON_DOCS = 5000
+COMMON_SHARE = 0.05
 
 
 def query_terms(text: str) -> list[str]:
@@ -32,21 +34,60 @@ def match_expression(terms: list[str]) -> str:
     return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
+def discriminating(store: Store, terms: list[str]) -> list[str]:
+    """Drop terms found in so many records that they only cost time (BM25 gives them little
+    weight anyway): more than COMMON_DOCS matches and more than COMMON_SHARE of all records.
+    Counting stops at the cap, so this is cheap; at least one term is always kept."""
+    if len(terms) < 2:
+        return terms
+    total = store.execute("SELECT max(id) FROM records").fetchone()[0] or 0
+    cap = max(COMMON_DOCS, int(total * COMMON_SHARE))
+    kept = []
+    for term in terms:
+        hits = store.execute(
+            "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)",
+            (match_expression([term]), cap + 1),
+        ).fetchone()[0]
+        if hits <= cap:
+            kept.append(term)
+    return kept or terms
+
+
 def lexical(store: Store, terms: list[str], filters: Filters, limit: int = LEXICAL_DEPTH) -> list[tuple[int, float]]:
-    """(record id, BM25 score, higher is better) over text + context + date, best first."""
+    """(record id, BM25 score, higher is better) over text + context + date, best first.
+
+    BM25 first, filters after, on a deeper cut; only when the filters leave too few does the
+    slower filtered scan over every match run."""
     if not terms:
         return []
     where, params = filters.sql("r")
     weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
+    expression = match_expression(terms)
+    deep = limit * 4
     rows = store.execute(
         f"""
-        SELECT r.id, -bm25(search_fts, {weights}) AS score
-        FROM search_fts JOIN records r ON r.id = search_fts.rowid
-        WHERE search_fts MATCH ? AND {where}
-        ORDER BY bm25(search_fts, {weights}) LIMIT ?
+        SELECT r.id, -f.score FROM (
+            SELECT rowid, bm25(search_fts, {weights}) AS score FROM search_fts
+            WHERE search_fts MATCH ? ORDER BY score LIMIT ?
+        ) f JOIN records r ON r.id = f.rowid
+        WHERE {where} ORDER BY f.score LIMIT ?
         """,
-        [match_expression(terms), *params, limit],
-    )
+        [expression, deep, *params, limit],
+    ).fetchall()
+    if len(rows) < limit:
+        complete = store.execute(
+            f"SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)", [expression, deep + 1]
+        ).fetchone()[0] <= deep
+        if not complete:
+            rows = store.execute(
+                f"""
+                SELECT r.id, -bm25(search_fts, {weights}) AS score
+                FROM search_fts JOIN records r ON r.id = search_fts.rowid
+                WHERE search_fts MATCH ? AND {where}
+                ORDER BY bm25(search_fts, {weights}) LIMIT ?
+                """,
+                [expression, *params, limit],
+            ).fetchall()
     return [(row[0], row[1]) for row in rows]
 
 

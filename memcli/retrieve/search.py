@@ -98,8 +98,9 @@ def search(store: Store, query: str, *, k: int = 10, filters: Filters | None = N
         if embedder is not None and sync and index.embed_pending(store, embedder) is None:
             embedder = None
     q = text.analyse(query, fts.speakers(store), now)
-    lexical = dict(fts.lexical(store, q.terms, filters))
-    sessions = fts.session_scores(store, q.terms)
+    terms = fts.discriminating(store, q.terms)
+    lexical = dict(fts.lexical(store, terms, filters))
+    sessions = fts.session_scores(store, terms)
     cosines, dense = _dense(store, embedder, query, filters) if embedder is not None else ({}, {})
     candidates = records.get_many(store, set(lexical) | set(dense))
     return _fuse(q, candidates, lexical, sessions, cosines, dense, embedder is not None, now)[:k]

@@ -7,9 +7,10 @@ embedded in id order and `embed.last_id` marks how far: what is above it is pend
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-import numpy as np
+if TYPE_CHECKING:  # imported where vectors are touched: lexical-only search never pays for numpy
+    import numpy as np
 
 from memcli.errors import MemError
 from memcli.store import meta
@@ -71,8 +72,10 @@ def pending(store: Store, limit: int) -> list[Any]:
     ).fetchall()
 
 
-def write(store: Store, rows: Sequence[Any], vectors: np.ndarray) -> None:
+def write(store: Store, rows: Sequence[Any], vectors: "np.ndarray") -> None:
     """Store vectors for `rows` (records in id order) and move the high-water mark past them."""
+    import numpy as np
+
     if not len(rows):
         return
     with store.transaction():
@@ -92,8 +95,10 @@ def count(store: Store) -> int:
     return store.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
 
 
-def knn(store: Store, query: np.ndarray, k: int, filters: Filters) -> list[tuple[int, float]]:
+def knn(store: Store, query: "np.ndarray", k: int, filters: Filters) -> list[tuple[int, float]]:
     """(record id, cosine distance) of the nearest `k` records that pass `filters`."""
+    import numpy as np
+
     if model(store) is None:
         return []
     inner: list[str] = []
@@ -125,7 +130,9 @@ def knn(store: Store, query: np.ndarray, k: int, filters: Filters) -> list[tuple
     return [(row[0], row[1]) for row in rows]
 
 
-def get_many(store: Store, ids: Sequence[int]) -> dict[int, np.ndarray]:
+def get_many(store: Store, ids: Sequence[int]) -> "dict[int, np.ndarray]":
+    import numpy as np
+
     found: dict[int, np.ndarray] = {}
     if model(store) is None:
         return found

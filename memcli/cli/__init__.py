@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "watch": ("memcli.cli.watch", "Watch note folders and ingest notes as they change."),
     "eval": ("memcli.cli.evaluate", "Measure retrieval recall on a benchmark (LoCoMo)."),
     "config": ("memcli.cli.config", "Read and change settings (config.toml)."),
+    "hook": ("memcli.cli.hook", "Log shell commands as memories: install, status, ingest, pause."),
+    "schedule": ("memcli.cli.schedule", "Run ingest and consolidate every night (cron or systemd)."),
     "doctor": ("memcli.cli.doctor", "Show the setup and check that the configured model answers."),
 }
 
@@ -72,6 +74,14 @@ class LazyGroup(TyperGroup):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: Any) -> Any:
+        try:  # shell commands waiting in the hook's spool become memories first; never blocks
+            args = [*(ctx._protected_args if hasattr(ctx, "_protected_args") else ctx.protected_args), *ctx.args]
+            if args and args[0] != "hook" and "--help" not in args and "-h" not in args:
+                from memcli.services.spool import drain_if_pending
+
+                drain_if_pending()
+        except Exception:
+            pass
         try:
             return super().invoke(ctx)
         except MemError as error:

@@ -1,0 +1,122 @@
+"""`mem schedule` against a fake crontab (a temp file) and a fake systemctl (a call log)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from memcli.services import schedule
+
+FAKE_CRONTAB = """#!/bin/sh
+# crontab -l / crontab - over the file $FAKE_CRONTAB_FILE
+case "$1" in
+  -l) [ -f "$FAKE_CRONTAB_FILE" ] || { echo "no crontab for $(id -un)" >&2; exit 1; }; cat "$FAKE_CRONTAB_FILE";;
+  -) cat > "$FAKE_CRONTAB_FILE";;
+  *) echo "fake crontab: unsupported $*" >&2; exit 2;;
+esac
+"""
+
+FAKE_SYSTEMCTL = """#!/bin/sh
+echo "$*" >> "$FAKE_SYSTEMCTL_LOG"
+case "$*" in *show-environment*) exit "${FAKE_SYSTEMD_DOWN:-0}";; esac
+"""
+
+
+def executable(path: Path, text: str) -> Path:
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+@pytest.fixture
+def cron(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    table = tmp_path / "crontab.txt"
+    monkeypatch.setenv("MEM_CRONTAB", str(executable(tmp_path / "crontab", FAKE_CRONTAB)))
+    monkeypatch.setenv("FAKE_CRONTAB_FILE", str(table))
+    monkeypatch.setenv("MEM_SYSTEMCTL", str(executable(tmp_path / "systemctl", FAKE_SYSTEMCTL)))
+    monkeypatch.setenv("FAKE_SYSTEMCTL_LOG", str(tmp_path / "systemctl.log"))
+    monkeypatch.setenv("FAKE_SYSTEMD_DOWN", "1")  # auto-detection picks cron
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    return table
+
+
+def test_install_is_idempotent_and_keeps_other_entries(mem, cron):
+    cron.write_text("# my jobs\n0 * * * * /usr/bin/backup\n")
+    mem("schedule", "install", "--at", "02:15")
+    first = cron.read_text()
+    assert mem.json("schedule", "install", "--at", "02:15")["action"] == "unchanged"
+    assert cron.read_text() == first
+    lines = first.splitlines()
+    assert lines[:2] == ["# my jobs", "0 * * * * /usr/bin/backup"]
+    [ours] = [line for line in lines if line.endswith(schedule.MARKER)]
+    assert ours.startswith("15 2 * * * ")
+    assert " hook ingest " in ours and " consolidate " in ours
+    assert os.environ["MEM_HOME"] in ours  # cron's empty environment still finds the data
+    mem("schedule", "install", "--at", "04:00")  # moves, never duplicates
+    assert [line for line in cron.read_text().splitlines() if schedule.MARKER in line][0].startswith("0 4 * * * ")
+    assert cron.read_text().count(schedule.MARKER) == 1
+
+
+def test_remove_takes_only_its_own_line(mem, cron):
+    cron.write_text("0 * * * * /usr/bin/backup\n")
+    mem("schedule", "install")
+    assert "Removed" in mem("schedule", "remove").stdout
+    assert cron.read_text() == "0 * * * * /usr/bin/backup\n"
+    assert "No nightly job" in mem("schedule", "remove").stdout
+
+
+def test_status_next_run_and_last_result(mem, cron):
+    data = mem.json("schedule", "status")
+    assert data["installed"] is False and data["last_result"] == "never run"
+    mem("schedule", "install", "--at", "03:30", "--cron")
+    data = mem.json("schedule", "status")
+    assert data["installed"] is True and data["backend"] == "cron" and data["at"] == "03:30"
+    assert "T03:30" in data["next_run"]
+    schedule.log_path().write_text("Stored 3 command(s)\nError: No such command 'consolidate'.\n"
+                                   "mem-schedule: finished ingest=0 consolidate=2\n")
+    data = mem.json("schedule", "status")
+    assert data["last_result"].startswith("ok") and data["last_run"]
+    schedule.log_path().write_text("mem-schedule: finished ingest=1 consolidate=0\n")
+    assert mem.json("schedule", "status")["last_result"] == "failed"
+
+
+def test_the_cron_job_really_runs(mem, cron):
+    """Run the installed line with sh, as cron would: ingest and consolidate are called, the log
+    gets the finished line, and status reads it (whether or not consolidate exists yet)."""
+    mem("schedule", "install", "--cron")
+    entry = [line for line in cron.read_text().splitlines() if schedule.MARKER in line][0]
+    job = entry.split(" ", 5)[5]
+    done = subprocess.run(["/bin/sh", "-c", job], env={"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/")},
+                          timeout=120)
+    assert done.returncode == 0
+    assert "mem-schedule: finished ingest=0" in schedule.log_path().read_text()
+    assert mem.json("schedule", "status")["last_result"].startswith("ok")
+
+
+def test_systemd_units(mem, cron, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_SYSTEMD_DOWN", "0")  # auto-detection now picks systemd
+    assert mem.json("schedule", "install", "--at", "01:05")["backend"] == "systemd"
+    units = tmp_path / "config" / "systemd" / "user"
+    timer = (units / "mem-schedule.timer").read_text()
+    service = (units / "mem-schedule.service").read_text()
+    assert "OnCalendar=*-*-* 01:05:00" in timer
+    assert " hook ingest" in service and " consolidate" in service
+    assert "enable --now mem-schedule.timer" in (tmp_path / "systemctl.log").read_text()
+    assert mem.json("schedule", "status")["backend"] == "systemd"
+    mem("schedule", "remove")
+    assert not (units / "mem-schedule.timer").exists()
+    assert "disable --now mem-schedule.timer" in (tmp_path / "systemctl.log").read_text()
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["schedule", "install", "--at", "25:00"], "--at wants a time as HH:MM"),
+    (["schedule", "install", "--at", "noon"], "--at wants a time as HH:MM"),
+    (["schedule", "install", "--cron", "--systemd"], "exclude each other"),
+])
+def test_bad_input(mem, cron, args, needle):
+    result = mem(*args, code=2)
+    assert needle in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hook": ("memcli.cli.hook", "Log shell commands as memories: install, status, ingest, pause."),
     "schedule": ("memcli.cli.schedule", "Run ingest and consolidate every night (cron or systemd)."),
     "doctor": ("memcli.cli.doctor", "Show the setup and check that the configured model answers."),
+    "export": ("memcli.cli.transfer", "Write every memory to JSONL (lossless) or Markdown (for reading)."),
+    "import": ("memcli.cli.transfer", "Load a JSONL export into an empty database."),
+    "mcp": ("memcli.cli.mcp", "Serve your memory to AI assistants over MCP (stdio)."),
+    "plugins": ("memcli.cli.plugins", "List installed plugins and the hooks they implement."),
 }
 
 
@@ -52,14 +56,24 @@ def _report(error: MemError) -> None:
 
 
 class LazyGroup(TyperGroup):
+    def _plugin_commands(self) -> None:
+        """Plugins' commands, added once and only when a listing or an unknown name needs them."""
+        if not getattr(self, "_plugins_loaded", False):
+            self._plugins_loaded = True
+            from memcli.plugins import load_commands
+
+            load_commands(self, reserved=COMMANDS)
+
     def list_commands(self, ctx: Any) -> list[str]:
+        self._plugin_commands()
         return list(COMMANDS) + sorted(name for name in self.commands if name not in COMMANDS)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name in self.commands:
             return self.commands[cmd_name]
         if cmd_name not in COMMANDS:
-            return None
+            self._plugin_commands()
+            return self.commands.get(cmd_name)
         module = importlib.import_module(COMMANDS[cmd_name][0])
         group = typer.main.get_group(module.app)
         command = group.get_command(ctx, cmd_name)
@@ -68,6 +82,7 @@ class LazyGroup(TyperGroup):
         return command
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
+        self._plugin_commands()
         rows = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]
         rows += [(name, cmd.get_short_help_str()) for name, cmd in self.commands.items() if name not in COMMANDS]
         with formatter.section("Commands"):
@@ -118,4 +133,10 @@ def root(
 
 
 def main() -> None:
+    import os
+
+    if os.environ.get("_MEM_COMPLETE"):  # a completion script is asking (see completions/)
+        from typer._completion_classes import completion_init
+
+        completion_init()  # add_completion=False leaves typer's shells unregistered
     app(prog_name="mem")

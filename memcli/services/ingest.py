@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from memcli import plugins
 from memcli.models import Record, content_hash
 from memcli.readers import Item, ReadError
 from memcli.store import Store, events, lifecycle, records
@@ -38,12 +39,13 @@ class IngestReport:
 
 def to_record(item: Item, source: str, now: str, extra_tags: Iterable[str] = ()) -> Record:
     tags = list(dict.fromkeys([*item.tags, *extra_tags]))
-    return Record(
+    record = Record(
         type=item.type, text=item.text.strip(), observed_at=item.observed_at or now, created_at=now,
         source=source, source_ref=item.source_ref, session=item.session, speaker=item.speaker,
         tags=tags, metadata=item.metadata, content_hash=content_hash(item.text),
         valid_from=None if item.type == "episodic" else (item.observed_at or now),
     )
+    return plugins.process_record(record)  # e.g. extra redaction; free when no plugin is installed
 
 
 def _stored(store: Store, item: Item, source: str, match_session: bool) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from memcli import plugins
 from memcli.errors import MemError
 from memcli.models import RECORD_TYPES, Record, content_hash
 from memcli.store import Store
@@ -44,11 +45,12 @@ def build_record(text: str, type_: str = "episodic", *, observed_at: str | None 
     if not text:
         raise MemError("nothing to remember: the text is empty", "give the memory as arguments or on stdin")
     now = to_db(now_local())
-    return Record(
+    record = Record(
         type=check_type(type_), text=text, observed_at=observed_at or now, created_at=now, source=source,
         tags=clean_tags(tags), metadata=dict(metadata or {}), content_hash=content_hash(text),
         valid_from=observed_at or now if type_ != "episodic" else None, **fields,
     )
+    return plugins.process_record(record)  # e.g. extra redaction; free when no plugin is installed
 
 
 def remember(store: Store, record: Record, actor: str = "cli") -> Remembered:

@@ -1,0 +1,112 @@
+"""`mem export` and `mem import`."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from typing import Annotated
+
+from memcli.cli import common
+from memcli.errors import MemError
+
+app = common.typer_app()
+FORMATS = ("jsonl", "markdown")
+
+
+@app.command("export")
+def export(
+    format_: Annotated[str, typer.Option("--format", "-f", help="jsonl (lossless, for mem import) or markdown (for reading).",
+                                         autocompletion=lambda: list(FORMATS))] = "jsonl",
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="File for jsonl (default: stdout); directory for markdown (required).")] = None,
+    type_: common.TypeFilter = None,
+    since: common.SinceOption = None,
+    no_vectors: Annotated[bool, typer.Option("--no-vectors", help="Leave vectors out (smaller; re-made by the next search).")] = False,
+    json_: common.JsonFlag = False,
+) -> None:
+    """Export memories. JSONL keeps everything (records, provenance, validity, events, consolidation
+    runs, vectors with their model) so that `mem import` rebuilds the same database; Markdown writes
+    one dated file per month (YYYY-MM.md) into a directory.
+
+    Example: mem export -o ~/mem-backup.jsonl
+    """
+    from memcli.services import transfer
+    from memcli.services.remember import check_type
+    from memcli.timeparse import parse_when, to_db
+
+    if format_ not in FORMATS:
+        raise MemError(f"unknown format {format_!r}", f"use one of: {', '.join(FORMATS)}")
+    types = [check_type(t) for t in type_ or ()]
+    since_db = to_db(parse_when(since)) if since else None
+    to_stdout = output in (None, "-")
+    if json_ and to_stdout:
+        raise MemError("--json needs -o PATH (stdout carries the export)", "add -o FILE")
+    db = common.store()
+    if format_ == "markdown":
+        if to_stdout:
+            raise MemError("markdown export needs -o DIRECTORY", "e.g. mem export --format markdown -o ~/mem-notes")
+        files = transfer.export_markdown(db, Path(output).expanduser(), types=types, since=since_db)  # type: ignore[arg-type]
+        if json_:
+            common.emit_json({"format": "markdown", "files": [str(f) for f in files]})
+        else:
+            print(f"Wrote {len(files)} Markdown file(s) to {output}", file=sys.stderr)
+        return
+    if to_stdout:
+        out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
+        try:
+            counts = transfer.export_jsonl(db, out, types=types, since=since_db, vectors=not no_vectors)
+            out.flush()
+        except BrokenPipeError:  # `mem export | head`
+            os._exit(0)
+        finally:
+            out.detach()
+    else:
+        counts = _export_to_file(db, Path(output).expanduser(), types, since_db, not no_vectors)  # type: ignore[arg-type]
+    if json_:
+        common.emit_json({"format": "jsonl", "path": output, "counts": counts})
+    else:
+        print(f"Exported {counts.get('records', 0)} memories, {counts.get('events', 0)} events, "
+              f"{counts.get('vector', 0)} vectors" + (f" to {output}" if not to_stdout else ""), file=sys.stderr)
+
+
+def _export_to_file(db, path: Path, types: list[str], since: Optional[str], vectors: bool) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Written beside the target and renamed at the end: an interrupted export leaves no half file."""
+    from memcli.services import transfer
+
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temp, "w", encoding="utf-8", newline="\n") as out:
+            counts = transfer.export_jsonl(db, out, types=types, since=since, vectors=vectors)
+        os.replace(temp, path)
+    except OSError as exc:
+        raise MemError(f"cannot write {path}: {exc.strerror}", "pick a writable path") from None
+    finally:
+        if temp.exists():
+            temp.unlink()
+    return counts
+
+
+@app.command("import")
+def import_(
+    file: Annotated[str, typer.Argument(metavar="FILE.jsonl", help="An export made by mem export (- for stdin).")],
+    json_: common.JsonFlag = False,
+) -> None:
+    """Load a JSONL export into an empty database, keeping ids; then rebuild the search index.
+    A database that already has memories is refused: import into a new one (MEM_DB=...).
+    All or nothing: a bad line leaves the database as it was.
+
+    Example: MEM_DB=~/restored.db mem import ~/mem-backup.jsonl
+    """
+    from memcli.services import transfer
+
+    counts = transfer.import_jsonl(common.store(), transfer.read_lines(file))
+    if json_:
+        common.emit_json({"counts": counts})
+        return
+    skipped = counts.get("vector_skipped", 0)
+    print(f"Imported {counts.get('records', 0)} memories, {counts.get('events', 0)} events, "
+          f"{counts.get('vector', 0)} vectors" + (f" ({skipped} vectors skipped: sqlite-vec is unavailable)" if skipped else ""))

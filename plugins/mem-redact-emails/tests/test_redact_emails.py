@@ -1,0 +1,64 @@
+"""Masking e-mail addresses and phone numbers, alone and on `mem add` / `mem ingest`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import mem_redact_emails
+from mem_redact_emails import redact
+from memcli import plugins
+from memcli.cli import app
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MEM_LOAD_PLUGINS", "")  # no entry points: the plugin is registered by hand
+    pm = plugins.get_pm()
+    pm.register(mem_redact_emails, name="redact-test")
+    yield
+    pm.unregister(name="redact-test")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("mail ann.lee+work@example.co.uk today", "mail [email] today"),
+    ("call +44 20 7946 0958 or (555) 123-4567", "call [phone] or [phone]"),
+    ("her mobile is 0151 496 0123.", "her mobile is [phone]."),
+    ("US: 555-867-5309", "US: [phone]"),
+])
+def test_masks(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "meeting on 2024-05-01 10:00 in room 12",
+    "released v1.2.3 build 20240501",
+    "paid 1250000 for the flat",
+    "git commit 3f2a9c1 and PR 12345",
+    "the date 31/12/2023 was fun",
+    "see https://example.com/a/1234567890",
+])
+def test_leaves_other_numbers(text):
+    assert redact(text) == text
+
+
+def test_mem_add_stores_the_masked_text_and_dedups_on_it():
+    runner = CliRunner()
+    added = runner.invoke(app, ["add", "Ann is ann@example.com, +1 415 555 2671", "--json"], catch_exceptions=False)
+    record = json.loads(added.stdout)
+    assert record["text"] == "Ann is [email], [phone]"
+    again = runner.invoke(app, ["add", "Ann is other@example.org, +1 415 555 0000", "--json"], catch_exceptions=False)
+    assert json.loads(again.stdout)["id"] == record["id"]  # same text once masked: stored once
+
+
+def test_ingest_is_masked_too(tmp_path):
+    note = tmp_path / "contacts.md"
+    note.write_text("# Plumber\nJo Smith, jo@plumbing.example, 020 7946 0000\n")
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(note)], catch_exceptions=False).exit_code == 0
+    listed = json.loads(runner.invoke(app, ["list", "--json"], catch_exceptions=False).stdout)
+    assert "jo@plumbing.example" not in listed[0]["text"] and "[email]" in listed[0]["text"]
+    assert "[phone]" in listed[0]["text"]

@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "llm.api_base": "",
     "llm.timeout": 60,
     "embed.model": "default",
+    "embed.inline_limit": 16,
 }
 
 
@@ -35,7 +36,16 @@ def load(path: Path | None = None) -> dict[str, Any]:
         raise MemError(f"config file {path} is not valid TOML: {exc}", "fix or delete it") from exc
 
 
+def env_name(key: str) -> str:
+    return "MEM_" + key.upper().replace(".", "_")
+
+
 def get(key: str, data: dict[str, Any] | None = None) -> Any:
+    """A setting: the environment (MEM_LLM_MODEL for llm.model) wins over config.toml,
+    which wins over the default."""
+    override = os.environ.get(env_name(key))
+    if override is not None:
+        return parse_value(override)
     node: Any = load() if data is None else data
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:

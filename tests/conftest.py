@@ -22,6 +22,8 @@ def mem_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in ("MEM_DB", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "OPENAI_API_KEY", "OPENAI_API_BASE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("MEM_LOAD_PLUGINS", "")
+    # Full-text search unless a test turns vectors on: the local embedder costs seconds per test.
+    monkeypatch.setenv("MEM_EMBED_MODEL", "none")
     return home
 
 

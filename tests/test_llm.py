@@ -176,7 +176,7 @@ def test_doctor_without_a_model(mem):
     data = mem.json("doctor")
     assert data["llm"]["model"] is None and data["llm"]["reachable"] is None
     assert data["db"]["schema_version"] == data["db"]["schema_expected"]
-    assert data["embedder"] == "default"
+    assert data["embedder"] == "none"  # conftest turns vectors off via MEM_EMBED_MODEL
     assert "mem config set llm.model" in mem("doctor").stdout
 
 

@@ -32,6 +32,10 @@ def stats(json_: common.JsonFlag = False) -> None:
     vec = db["sqlite_vec_version"] or f"unavailable ({db['sqlite_vec_error']})"
     out.print(f"  schema v{db['schema_version']}, SQLite {db['sqlite_version']} via {db['sqlite_module']}, "
               f"sqlite-vec {vec}", markup=False)
+    vec = data["vectors"]
+    if vec["model"]:
+        waiting = f", {vec['pending']} waiting" if vec["pending"] else ""
+        out.print(f"  vectors: {vec['count']} by {vec['model']} ({vec['dim']} dims){waiting}", markup=False)
     llm = data["llm"]
     if llm["calls"]:
         cost = f", ${llm['cost_usd']:.4f}" if llm["cost_usd"] is not None else ""

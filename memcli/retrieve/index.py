@@ -68,6 +68,58 @@ def embed_pending(store: Store, embedder: Any = None, *, on_progress: Callable[[
     return embedder.name
 
 
+def catch_up(store: Store, embedder: Any) -> str | None:
+    """Before a search: embed a few pending records inline; hand a backlog (after an ingest,
+    say) to a background `mem reindex --pending` so that the search itself never waits for it.
+    Meanwhile the vector channel covers what is embedded and full text covers everything."""
+    from memcli import config
+
+    if embedder is None:
+        return None
+    if store.vec_version is None:
+        return embed_pending(store, embedder)  # says once that vectors are off, returns None
+    vectors.check_compatible(store, embedder.name, embedder.dim)
+    pending = vectors.pending_count(store)
+    if pending <= int(config.get("embed.inline_limit") or 0):
+        return embed_pending(store, embedder)
+    spawn_background(store)
+    return embedder.name
+
+
+def embed_lock(store: Store) -> Any:
+    """An open file holding an exclusive flock while a process embeds this db's backlog,
+    or None when another process holds it."""
+    import fcntl
+
+    handle = open(store.path.with_name(store.path.name + ".embed.lock"), "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def spawn_background(store: Store) -> bool:
+    """Start `mem reindex --pending` detached, unless one is already running for this db."""
+    import os
+    import subprocess
+
+    probe = embed_lock(store)
+    if probe is None:
+        return False  # already running
+    probe.close()  # released: the child takes it
+    log = store.path.with_name(store.path.name + ".embed.log")
+    with open(log, "ab") as out:
+        subprocess.Popen(
+            [sys.executable, "-m", "memcli", "reindex", "--pending", "--quiet"],
+            env={**os.environ, "MEM_DB": str(store.path)}, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+            start_new_session=True,  # survives the search that started it, and its Ctrl-C
+        )
+    notice(f"embedding {vectors.pending_count(store)} new memories in the background; search uses full text for them meanwhile")
+    return True
+
+
 def reindex(store: Store, embedder: Any, on_progress: Callable[[int, int], None] | None = None) -> int:
     """Drop every vector and embed all records again with `embedder`."""
     if embedder is None:

@@ -95,7 +95,7 @@ def search(store: Store, query: str, *, k: int = 10, filters: Filters | None = N
         from memcli.retrieve import index
 
         embedder = index.load_embedder()
-        if embedder is not None and sync and index.embed_pending(store, embedder) is None:
+        if embedder is not None and sync and index.catch_up(store, embedder) is None:
             embedder = None
     q = text.analyse(query, fts.speakers(store), now)
     terms = fts.discriminating(store, q.terms)

@@ -312,14 +312,26 @@ def _size(path: Path) -> int:
         return 0
 
 
+FOREGROUND_EMBED = 512  # more than this is embedded by a background `mem reindex --pending`
+
+
 def embed_new(store: Store, on_progress: Callable[[int, int], None] | None = None) -> None:
-    """Index and embed what was just stored, in batches, so the first search after an ingest is
-    fast. A failure here never loses the records: search or `mem reindex` catches up later."""
+    """Index what was just stored for full-text ranking (fast), then embed it: a small batch
+    here, a large backlog in the background so that the ingest returns at full speed. A failure
+    never loses the records: search or `mem reindex` catches up later."""
     from memcli.retrieve.context import sync
-    from memcli.retrieve.index import embed_pending, notice
+    from memcli.retrieve.index import embed_pending, load_embedder, notice, spawn_background
+    from memcli.store import vectors
 
     sync(store)
     try:
-        embed_pending(store, on_progress=on_progress)
+        embedder = load_embedder()
+        if embedder is None:
+            return
+        vectors.check_compatible(store, embedder.name, embedder.dim)
+        if vectors.pending_count(store) > FOREGROUND_EMBED and store.vec_version is not None:
+            spawn_background(store)
+        else:
+            embed_pending(store, embedder, on_progress=on_progress)
     except Exception as exc:  # the embedder is optional; the ingest already succeeded
         notice(f"new memories not embedded yet ({type(exc).__name__}: {exc}); search still finds them by text")

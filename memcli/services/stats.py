@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from memcli.store import Store, events, info, llm_calls, records
+from memcli.store import Store, events, info, llm_calls, records, vectors
 
 
 def collect(store: Store) -> dict[str, Any]:
@@ -15,4 +15,15 @@ def collect(store: Store) -> dict[str, Any]:
         "events": events.count(store),
         "db": info.file_info(store),
         "llm": llm_calls.totals(store),
+        "vectors": _vectors(store),
+    }
+
+
+def _vectors(store: Store) -> dict[str, Any]:
+    made_with = vectors.model(store)
+    return {
+        "model": made_with[0] if made_with else None,
+        "dim": made_with[1] if made_with else None,
+        "count": vectors.count(store),
+        "pending": vectors.pending_count(store) if made_with else None,
     }

@@ -1,0 +1,1 @@
+"""`mem tui`: a Textual browser for the memory database. Imported only by `mem tui`."""

@@ -111,7 +111,7 @@ def apply(store: Store, forget: ForgetPlan, actor: str = "cli") -> ForgetResult:
     now = to_db(now_local())
     result = ForgetResult(op_id, forget)
     if forget.mode == "purge":
-        store.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed, not left readable
+        lifecycle.secure_delete(store)
     with store.transaction():
         if forget.mode == "release":
             lifecycle.set_state(store, [r.id for r in forget.targets], "released")

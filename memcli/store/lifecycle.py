@@ -138,6 +138,11 @@ def run_ids(store: Store, record_id: int) -> list[str]:
     return sorted({row[0] for row in rows})
 
 
+def secure_delete(store: Store) -> None:
+    """From now on, freed pages are overwritten with zeros instead of left readable."""
+    store.execute("PRAGMA secure_delete = ON")
+
+
 def checkpoint(store: Store) -> None:
     """Fold the WAL into the db and truncate it, so purged pages leave the -wal file."""
     store.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from memcli.readers import Item, ReadError
-from memcli.readers.detect import ReadContext, open_counted
+from memcli.readers.detect import ReadContext, stream_conversations
 from memcli.timeparse import to_db
 
 SPEAKERS = ("user", "assistant")
@@ -76,21 +76,8 @@ class ChatGPTReader:
         return head.lstrip().startswith(b"[") and b'"mapping"' in head
 
     def read(self, path: Path) -> Iterator[Item]:
-        import ijson
-
-        conversations = 0
-        with open_counted(path, self.context) as fh:
-            try:
-                for index, conversation in enumerate(ijson.items(fh, "item", use_float=True)):
-                    if not isinstance(conversation, dict) or not isinstance(conversation.get("mapping"), dict):
-                        raise ReadError(f"conversation {index + 1} has no 'mapping': not a ChatGPT export")
-                    conversations += 1
-                    yield from self.conversation(conversation, index)
-            except ijson.JSONError as exc:
-                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise ReadError(f"invalid JSON after {conversations} conversations ({reason})") from exc
-        if conversations == 0:
-            raise ReadError("no conversations in this ChatGPT export")
+        for index, conversation in stream_conversations(path, self.context, "mapping", dict, "ChatGPT"):
+            yield from self.conversation(conversation, index)
 
     def conversation(self, conversation: dict[str, Any], index: int) -> Iterator[Item]:
         session = str(conversation.get("conversation_id") or conversation.get("id") or f"conversation-{index + 1}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
-from memcli.readers import Reader
+from memcli.readers import Reader, ReadError
 
 HEAD_BYTES = 256 * 1024  # enough to see past a LoCoMo sample's QA list to its conversation
 NOTE_SUFFIXES = {".md", ".markdown", ".txt"}
@@ -201,3 +201,25 @@ def _walk_dir(root: Path, found: Walk, excluded: set[str], seen: set[str]) -> No
 def open_counted(path: Path, context: ReadContext) -> CountingFile:
     """Open `path` for a streaming parser; bytes read are reported to the context."""
     return CountingFile(open(path, "rb"), context.advance)
+
+
+def stream_conversations(path: Path, context: ReadContext, messages_key: str, messages_type: type,
+                         export: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(index, conversation) from a JSON array export, parsed as it streams (ijson): a 200 MB
+    export never sits in memory whole. Each conversation must hold `messages_key` as a
+    `messages_type`; anything else is not this export's format."""
+    import ijson
+
+    count = 0
+    with open_counted(path, context) as fh:
+        try:
+            for index, conversation in enumerate(ijson.items(fh, "item", use_float=True)):
+                if not isinstance(conversation, dict) or not isinstance(conversation.get(messages_key), messages_type):
+                    raise ReadError(f"conversation {index + 1} has no '{messages_key}': not a {export} export")
+                count += 1
+                yield index, conversation
+        except ijson.JSONError as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ReadError(f"invalid JSON after {count} conversations ({reason})") from exc
+    if count == 0:
+        raise ReadError(f"no conversations in this {export} export")

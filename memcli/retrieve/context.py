@@ -110,24 +110,25 @@ def rebuild(store: Store) -> int:
 
 def neighbours(store: Store, ids: list[int]) -> dict[int, list[tuple[int, int]]]:
     """For each record, its session neighbours up to RING turns away as (offset, id).
-    Records outside a session have none."""
+    Records outside a session have none. Two queries, whatever the number of records."""
     found: dict[int, list[tuple[int, int]]] = {i: [] for i in ids}
     if not ids:
         return found
-    rows = store.execute(
-        f"SELECT id, session, observed_at FROM records WHERE id IN ({','.join('?' * len(ids))}) "
-        "AND session IS NOT NULL AND type = 'episodic' AND source != 'consolidate'", ids
-    ).fetchall()
-    member = "session = ? AND type = 'episodic' AND source != 'consolidate'"
-    for row in rows:
-        key = (row["observed_at"], row["id"])
-        before = store.execute(
-            f"SELECT id FROM records WHERE {member} AND (observed_at, id) < (?, ?) "
-            "ORDER BY observed_at DESC, id DESC LIMIT ?", (row["session"], *key, RING)
-        ).fetchall()
-        after = store.execute(
-            f"SELECT id FROM records WHERE {member} AND (observed_at, id) > (?, ?) "
-            "ORDER BY observed_at, id LIMIT ?", (row["session"], *key, RING)
-        ).fetchall()
-        found[row["id"]] = [(-(n + 1), r[0]) for n, r in enumerate(before)] + [(n + 1, r[0]) for n, r in enumerate(after)]
+    member = "type = 'episodic' AND source != 'consolidate'"
+    sessions = [row[0] for row in store.execute(
+        f"SELECT DISTINCT session FROM records WHERE id IN ({','.join('?' * len(ids))}) "
+        f"AND session IS NOT NULL AND {member}", ids)]
+    if not sessions:
+        return found
+    order: dict[str, list[int]] = {}
+    for row in store.execute(
+        f"SELECT id, session FROM records WHERE session IN ({','.join('?' * len(sessions))}) AND {member} "
+        "ORDER BY session, observed_at, id", sessions,
+    ):
+        order.setdefault(row[1], []).append(row[0])
+    for members in order.values():
+        for position, record_id in enumerate(members):
+            if record_id in found:
+                found[record_id] = [(offset, members[position + offset]) for offset in range(-RING, RING + 1)
+                                    if offset and 0 <= position + offset < len(members)]
     return found

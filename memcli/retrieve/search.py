@@ -37,6 +37,7 @@ TIME = 0.3
 ROUTE = 0.2
 RECENCY = 0.05
 KNN_DEPTH = 300
+WINDOW_DEPTH = 100
 WINDOW = (1.0, 0.5, 0.25)  # weights of a hit and its neighbours one and two turns away
 
 
@@ -67,8 +68,10 @@ def _dense(store: Store, embedder: Any, query: str, filters: Filters) -> tuple[d
     floor, top = min(cosines.values()), max(cosines.values())
     spread = max(top - floor, 1e-9)
     base = {record_id: (cos - floor) / spread for record_id, cos in cosines.items()}
-    combined = {}
-    for record_id, neighbours in context.neighbours(store, list(base)).items():
+    combined = dict(base)
+    # The window only matters near the top: below WINDOW_DEPTH the floored values are ~0.
+    top_hits = sorted(base, key=lambda i: -base[i])[:WINDOW_DEPTH]
+    for record_id, neighbours in context.neighbours(store, top_hits).items():
         total = WINDOW[0] * base[record_id]
         weight_sum = WINDOW[0]
         for offset, neighbour in neighbours:

@@ -79,7 +79,10 @@ def session_turns(store: Store, session: str) -> list[Record]:
 
 def current_digest(store: Store, session: str) -> Record | None:
     row = store.execute(
-        "SELECT * FROM records WHERE session = ? AND source = 'consolidate' AND json_extract(metadata, '$.kind') = 'digest' "
+        # INDEXED BY: left alone, the planner walks the whole table in id order for ORDER BY id
+        # ... LIMIT 1 (34 ms a session on 100k records instead of well under 1 ms).
+        "SELECT * FROM records INDEXED BY records_session WHERE session = ? AND source = 'consolidate' "
+        "AND json_extract(metadata, '$.kind') = 'digest' "
         "AND superseded_by IS NULL AND valid_to IS NULL AND state = 'active' ORDER BY id DESC LIMIT 1", (session,)
     ).fetchone()
     return Record.from_row(row) if row else None

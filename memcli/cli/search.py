@@ -31,7 +31,7 @@ def search(
 
     Example: mem search passport renewal --since 2023 -k 5 --explain
     """
-    from memcli.retrieve.search import search as run_search
+    from memcli.retrieve.search import SHOWN_RELATIVE, search as run_search
     from memcli.store import records
     from memcli.timeparse import from_db
 
@@ -40,7 +40,7 @@ def search(
     if not records.any_exist(store):
         raise MemError("the database has no memories yet", "add some with mem add or mem ingest")
     now = from_db(filters.as_of) if filters.as_of else None
-    hits = run_search(store, " ".join(query), k=k, filters=filters, now=now)
+    hits = run_search(store, " ".join(query), k=k, filters=filters, now=now, min_relative=SHOWN_RELATIVE)
     common.reinforce(store, [hit.record.id for hit in hits])
     if json_:
         common.emit_json([hit.to_json() for hit in hits])

@@ -38,7 +38,8 @@ ROUTE = 0.2
 RECENCY = 0.05
 KNN_DEPTH = 300
 WINDOW_DEPTH = 100
-WINDOW = (1.0, 0.5, 0.25)  # weights of a hit and its neighbours one and two turns away
+WINDOW = (1.0, 0.5, 0.25)
+SHOWN_RELATIVE = 0.25  # mem search and mem ask leave out hits below a quarter of the best score  # weights of a hit and its neighbours one and two turns away
 
 
 @dataclass
@@ -82,10 +83,11 @@ def _dense(store: Store, embedder: Any, query: str, filters: Filters) -> tuple[d
 
 
 def search(store: Store, query: str, *, k: int = 10, filters: Filters | None = None, now: datetime | None = None,
-           embedder: Any = "auto", sync: bool = True) -> list[Hit]:
+           embedder: Any = "auto", sync: bool = True, min_relative: float = 0.0) -> list[Hit]:
     """The best `k` memories for `query`. `now` anchors relative time phrases ("last summer");
     it defaults to the current time (`mem ask --as-of` passes its own). `embedder="auto"` uses the
-    configured one (None: full-text only)."""
+    configured one (None: full-text only). `min_relative` drops hits scoring below that share of
+    the best one: what a person reads wants no filler, while a benchmark's k slots do."""
     if k < 1:
         raise MemError(f"-k must be at least 1 (got {k})", "ask for one or more results")
     if not fts.query_terms(query):
@@ -106,7 +108,10 @@ def search(store: Store, query: str, *, k: int = 10, filters: Filters | None = N
     sessions = fts.session_scores(store, terms)
     cosines, dense = _dense(store, embedder, query, filters) if embedder is not None else ({}, {})
     candidates = records.get_many(store, set(lexical) | set(dense))
-    return _fuse(q, candidates, lexical, sessions, cosines, dense, embedder is not None, now)[:k]
+    hits = _fuse(q, candidates, lexical, sessions, cosines, dense, embedder is not None, now)[:k]
+    if hits and min_relative > 0:
+        hits = [hit for hit in hits if hit.score >= min_relative * hits[0].score]
+    return hits
 
 
 def _fuse(q: text.Query, candidates: dict[int, Record], lexical: dict[int, float], sessions: dict[str, float],

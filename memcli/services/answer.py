@@ -78,12 +78,12 @@ def ask(store: Store, question: str, *, model: str | None = None, k: int = DEFAU
     now = until - timedelta(seconds=1) if until else now_local()
     client = None if offline else _client(store, model)  # before retrieval: a bad model string fails fast
 
-    from memcli.retrieve.search import search
+    from memcli.retrieve.search import SHOWN_RELATIVE, search
 
     # Superseded memories are retrieved too: they answer questions about the past, and the
     # prompt marks them. --as-of hides what was recorded after that moment.
     filters = Filters(until=to_db(until) if until else None, current_only=False)
-    hits = search(store, question, k=k, filters=filters, now=now)
+    hits = search(store, question, k=k, filters=filters, now=now, min_relative=SHOWN_RELATIVE)
     answer = Answer(question, ABSTAIN, [], hits, offline=client is None, model=client.model if client else None)
     now_db = to_db(now)
     for hit in hits:

@@ -56,3 +56,23 @@ def run_mem(*args: str, input: bytes | None = None, env: dict[str, str] | None =
         [sys.executable, "-m", "memcli", *args], input=input, capture_output=True,
         env={**os.environ, **(env or {})}, timeout=120,
     )
+
+
+@pytest.fixture
+def stub() -> Any:
+    """An OpenAI-compatible server on 127.0.0.1 (tests/llm_stub.py), stopped after the test."""
+    from tests.llm_stub import StubServer
+
+    server = StubServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def llm(mem: Mem, stub: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """mem configured for the stub: `openai/stub-model` at the stub's api_base, reached through litellm."""
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    monkeypatch.setattr("memcli.llm.client.BACKOFF_BASE", 0.01)
+    mem("config", "set", "llm.model", "openai/stub-model")
+    mem("config", "set", "llm.api_base", stub.api_base)
+    return stub

@@ -15,26 +15,11 @@ from typing import Any
 import pytest
 
 from memcli.store import open_db
-from tests.llm_stub import Reply, StubServer, answer
+from tests.llm_stub import Reply, answer
 
 ABSTAIN = "I don't have a memory of that"
 
 
-@pytest.fixture
-def stub() -> Any:
-    server = StubServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def llm(mem, stub, monkeypatch) -> StubServer:
-    """mem configured for the stub: `openai/stub-model` at the stub's api_base."""
-    monkeypatch.setenv("OPENAI_API_KEY", "test")
-    monkeypatch.setattr("memcli.llm.client.BACKOFF_BASE", 0.01)
-    mem("config", "set", "llm.model", "openai/stub-model")
-    mem("config", "set", "llm.api_base", stub.api_base)
-    return stub
 
 
 def add(mem, text: str, at: str, type_: str = "episodic") -> int:

@@ -9,19 +9,9 @@ import pytest
 
 from memcli.models import Record, content_hash
 from memcli.store import open_db, records
-from tests.llm_stub import Reply, StubServer
+from tests.llm_stub import Reply
 from tests.test_consolidate import dump
 
-
-@pytest.fixture
-def llm(mem, monkeypatch) -> Any:
-    server = StubServer().start()
-    monkeypatch.setenv("OPENAI_API_KEY", "test")
-    monkeypatch.setattr("memcli.llm.client.BACKOFF_BASE", 0.01)
-    mem("config", "set", "llm.model", "openai/stub-model")
-    mem("config", "set", "llm.api_base", server.api_base)
-    yield server
-    server.stop()
 
 
 def extraction(*items: dict) -> Reply:

@@ -15,7 +15,7 @@ from memcli.errors import MemError
 from memcli.llm import jsonout
 from memcli.store import open_db
 from tests.conftest import run_mem
-from tests.llm_stub import Reply, StubServer, answer
+from tests.llm_stub import Reply, answer
 from tests.test_cli import modules_loaded_by
 
 
@@ -23,12 +23,6 @@ class Pet(BaseModel):
     name: str
     legs: int
 
-
-@pytest.fixture
-def stub() -> Any:
-    server = StubServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ def set_value(key: str, raw: str, path: Path | None = None) -> Any:
     for part in parts[:-1]:
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            raise MemError(f"config key {part!r} holds a value, not a table", f"unset it first")
+            raise MemError(f"config key {part!r} holds a value, not a table", "unset it first")
         node = child
     value = parse_value(raw)
     node[parts[-1]] = value

@@ -68,7 +68,7 @@ _TABLE: list[tuple[str, str, str]] = [
      rf"\b(?:mysql\w*|mariadb\w*)\b[^\n|;&]*?\s-p(?P<secret>(?=\S){_VALUE})",
      "mysql -u root -p'S3cret!' mydb"),
     ("sshpass-password", rf"\bsshpass\s+-p\s*(?P<secret>{_VALUE})", "sshpass -p hunter2 ssh host"),
-    ("basic-auth-flag", rf"\b(?:curl|wget|http|https|xh)\b[^\n|;&]*?\s(?:-u|--user)(?:=|\s*)['\"]?[^\s:'\"]+:(?P<secret>(?!\[REDACTED)[^\s'\"]+)",
+    ("basic-auth-flag", r"\b(?:curl|wget|http|https|xh)\b[^\n|;&]*?\s(?:-u|--user)(?:=|\s*)['\"]?[^\s:'\"]+:(?P<secret>(?!\[REDACTED)[^\s'\"]+)",
      "curl -u alice:hunter2 https://example.com"),
     ("secret-assignment",
      rf"(?i)\b[A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?|AUTH_?KEY|CLIENT_?SECRET)[A-Z0-9_]*\s*=\s*(?P<secret>{_VALUE})",

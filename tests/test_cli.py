@@ -8,7 +8,6 @@ import pytest
 
 from memcli import __version__
 from memcli.cli import COMMANDS
-from tests.conftest import run_mem
 
 
 def test_version(mem):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
-import pytest
 
 from memcli.models import Record, content_hash
 from memcli.store import open_db, records

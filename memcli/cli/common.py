@@ -32,6 +32,14 @@ def typer_app(**settings: Any) -> typer.Typer:
                        context_settings={"help_option_names": ["-h", "--help"]}, **settings)
 
 
+def command_group(name: str, help: str) -> tuple[typer.Typer, typer.Typer]:
+    """(module app, the `mem NAME` group inside it) for commands with subcommands, like config."""
+    app = typer_app()
+    group = typer_app(help=help, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return app, group
+
+
 def store() -> Store:
     return open_db()
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Optional
 
 import typer
 from typing import Annotated
 
 from memcli.cli import common
 
-app = common.typer_app()
-config_app = common.typer_app(
-    help="Read and change settings in config.toml.\n\nExample: mem config set llm.model ollama/llama3.2",
-    no_args_is_help=True,
+app, config_app = common.command_group(
+    "config",
+    "Read and change settings in config.toml.\n\nExample: mem config set llm.model ollama/llama3.2",
 )
-app.add_typer(config_app, name="config")
 
 
 @config_app.command("path")

@@ -11,12 +11,10 @@ import typer
 from memcli.cli import common
 from memcli.errors import MemError
 
-app = common.typer_app()
-eval_app = common.typer_app(
-    help="Measure retrieval quality on a benchmark.\n\nExample: mem eval locomo locomo10.json --k 5,10",
-    no_args_is_help=True,
+app, eval_app = common.command_group(
+    "eval",
+    "Measure retrieval quality on a benchmark.\n\nExample: mem eval locomo locomo10.json --k 5,10",
 )
-app.add_typer(eval_app, name="eval")
 
 
 def parse_ks(text: str) -> list[int]:

@@ -9,13 +9,11 @@ from typing import Annotated
 
 from memcli.cli import common
 
-app = common.typer_app()
-hook_app = common.typer_app(
-    help="Log your shell commands as memories (bash, zsh, fish), at no felt cost.\n\n"
+app, hook_app = common.command_group(
+    "hook",
+    "Log your shell commands as memories (bash, zsh, fish), at no felt cost.\n\n"
     "Example: mem hook install bash",
-    no_args_is_help=True,
 )
-app.add_typer(hook_app, name="hook")
 
 ShellArg = Annotated[Optional[str], typer.Argument(metavar="[bash|zsh|fish]",
                                                   help="The shell; default: the one in $SHELL.")]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
 
 import typer
 from typing import Annotated
@@ -10,13 +9,11 @@ from typing import Annotated
 from memcli.cli import common
 from memcli.errors import MemError
 
-app = common.typer_app()
-schedule_app = common.typer_app(
-    help="Run `mem hook ingest` and `mem consolidate` every night (cron or a systemd user timer).\n\n"
+app, schedule_app = common.command_group(
+    "schedule",
+    "Run `mem hook ingest` and `mem consolidate` every night (cron or a systemd user timer).\n\n"
     "Example: mem schedule install --at 03:30",
-    no_args_is_help=True,
 )
-app.add_typer(schedule_app, name="schedule")
 
 CronFlag = Annotated[bool, typer.Option("--cron", help="Use the user crontab.")]
 SystemdFlag = Annotated[bool, typer.Option("--systemd", help="Use a systemd user timer.")]

@@ -9,11 +9,10 @@ The array is streamed with ijson: one conversation is in memory at a time.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Iterator
 
-from memcli.readers import Item, ReadError
-from memcli.readers.detect import ReadContext, stream_conversations
+from memcli.readers import Item
+from memcli.readers.detect import ConversationExportReader
 from memcli.timeparse import to_db
 
 SPEAKERS = ("user", "assistant")
@@ -65,19 +64,11 @@ def visible(message: dict[str, Any]) -> bool:
             and not meta.get("is_visually_hidden_from_conversation"))
 
 
-class ChatGPTReader:
+class ChatGPTReader(ConversationExportReader):
     name = "chatgpt"
-    global_ids = True  # message ids are UUIDs: the same turn in a later export is not stored again
-
-    def __init__(self, context: ReadContext | None = None) -> None:
-        self.context = context or ReadContext()
-
-    def sniff(self, path: Path, head: bytes) -> bool:
-        return head.lstrip().startswith(b"[") and b'"mapping"' in head
-
-    def read(self, path: Path) -> Iterator[Item]:
-        for index, conversation in stream_conversations(path, self.context, "mapping", dict, "ChatGPT"):
-            yield from self.conversation(conversation, index)
+    export = "ChatGPT"
+    messages_key = "mapping"
+    messages_type = dict
 
     def conversation(self, conversation: dict[str, Any], index: int) -> Iterator[Item]:
         session = str(conversation.get("conversation_id") or conversation.get("id") or f"conversation-{index + 1}")

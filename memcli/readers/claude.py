@@ -6,11 +6,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Iterator
 
-from memcli.readers import Item, ReadError
-from memcli.readers.detect import ReadContext, stream_conversations
+from memcli.readers import Item
+from memcli.readers.detect import ConversationExportReader
 from memcli.timeparse import to_db
 
 
@@ -33,19 +32,11 @@ def message_text(message: dict[str, Any]) -> str:
                      if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)).strip()
 
 
-class ClaudeReader:
+class ClaudeReader(ConversationExportReader):
     name = "claude"
-    global_ids = True
-
-    def __init__(self, context: ReadContext | None = None) -> None:
-        self.context = context or ReadContext()
-
-    def sniff(self, path: Path, head: bytes) -> bool:
-        return head.lstrip().startswith(b"[") and b'"chat_messages"' in head
-
-    def read(self, path: Path) -> Iterator[Item]:
-        for index, conversation in stream_conversations(path, self.context, "chat_messages", list, "Claude"):
-            yield from self.conversation(conversation, index)
+    export = "Claude"
+    messages_key = "chat_messages"
+    messages_type = list
 
     def conversation(self, conversation: dict[str, Any], index: int) -> Iterator[Item]:
         session = str(conversation.get("uuid") or f"conversation-{index + 1}")

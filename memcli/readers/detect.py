@@ -223,3 +223,29 @@ def stream_conversations(path: Path, context: ReadContext, messages_key: str, me
             raise ReadError(f"invalid JSON after {count} conversations ({reason})") from exc
     if count == 0:
         raise ReadError(f"no conversations in this {export} export")
+
+
+class ConversationExportReader:
+    """A reader for exports that are one JSON array of conversations (ChatGPT, Claude): sniffing
+    and streaming are shared; subclasses say which key holds the messages and read one
+    conversation."""
+
+    name = ""
+    export = ""                       # how the user calls it, for error messages
+    messages_key = ""
+    messages_type: type = list
+    global_ids = True  # message ids are unique across exports: a later export is not stored again
+
+    def __init__(self, context: ReadContext | None = None) -> None:
+        self.context = context or ReadContext()
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        return head.lstrip().startswith(b"[") and f'"{self.messages_key}"'.encode() in head
+
+    def read(self, path: Path) -> Iterator[Any]:
+        for index, conversation in stream_conversations(path, self.context, self.messages_key,
+                                                        self.messages_type, self.export):
+            yield from self.conversation(conversation, index)
+
+    def conversation(self, conversation: dict[str, Any], index: int) -> Iterator[Any]:
+        raise NotImplementedError

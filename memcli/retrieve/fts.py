@@ -76,7 +76,7 @@ def lexical(store: Store, terms: list[str], filters: Filters, limit: int = LEXIC
     ).fetchall()
     if len(rows) < limit:
         complete = store.execute(
-            f"SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)", [expression, deep + 1]
+            "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)", [expression, deep + 1]
         ).fetchone()[0] <= deep
         if not complete:
             rows = store.execute(

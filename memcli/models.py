@@ -45,6 +45,16 @@ class Record:
     use_count: int = 0
     id: int | None = None
 
+    @property
+    def is_head(self) -> bool:
+        """The newest version: not superseded, validity not ended (store.visibility.head)."""
+        return self.superseded_by is None and self.valid_to is None
+
+    @property
+    def is_current(self) -> bool:
+        """What search shows by default: an active head (store.visibility.current)."""
+        return self.state == "active" and self.is_head
+
     @classmethod
     def from_row(cls, row: Any) -> "Record":
         data = dict(row)

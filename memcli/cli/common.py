@@ -96,7 +96,7 @@ def make_filters(types: Iterable[str] | None = None, since: str | None = None, u
         tags=clean_tags(tags or ()),
         sources=list(sources or ()),
         as_of=to_db(parse_when(as_of, end=True)) if as_of else None,
-        current_only=not include_all,
+        view="all" if include_all else "current",
     )
 
 
@@ -104,7 +104,7 @@ def state_marker(record: Any) -> str:
     """Shown next to the type when `--all` lets hidden or ended memories through."""
     if record.state != "active":
         return f" [{record.state}]"
-    if record.superseded_by or record.valid_to:
+    if not record.is_head:
         return " [ended]"
     return ""
 

@@ -82,7 +82,7 @@ def ask(store: Store, question: str, *, model: str | None = None, k: int = DEFAU
 
     # Superseded memories are retrieved too: they answer questions about the past, and the
     # prompt marks them. --as-of hides what was recorded after that moment.
-    filters = Filters(until=to_db(until) if until else None, current_only=False)
+    filters = Filters(until=to_db(until) if until else None, view="history")
     hits = search(store, question, k=k, filters=filters, now=now, min_relative=SHOWN_RELATIVE)
     answer = Answer(question, ABSTAIN, [], hits, offline=client is None, model=client.model if client else None)
     now_db = to_db(now)

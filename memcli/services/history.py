@@ -36,7 +36,7 @@ def history(store: Store, record_id: int) -> list[dict[str, Any]]:
         version.to_json(
             derived_from=records.derived_from(store, version.id),
             runs=lifecycle.run_ids(store, version.id),
-            current=version.state == "active" and not version.valid_to and not version.superseded_by,
+            current=version.is_current,
         )
         for version in chain(store, record_id)
     ]

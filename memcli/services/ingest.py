@@ -108,7 +108,7 @@ def sync_document(store: Store, items: Sequence[Item], source: str, *, tags: Ite
     tags = list(tags)
     with store.transaction():  # read inside the write lock: a second watcher may sync the same file
         now = to_db(now_local())
-        current = {r.source_ref: r for r in records.current_for_source(store, source)}
+        current = {r.source_ref: r for r in records.heads_for_source(store, source)}
         wanted = {item.source_ref for item in items}
         fresh: list[tuple[Item, int]] = []
         added_refs: set[str | None] = set()
@@ -133,7 +133,7 @@ def sync_document(store: Store, items: Sequence[Item], source: str, *, tags: Ite
             if ref in wanted:
                 continue
             successor = by_slot.get(_slot(old.metadata)) or by_index.get(int(old.metadata.get("chunk", -2)))
-            records.supersede(store, old.id, now, successor)  # type: ignore[arg-type]
+            lifecycle.end_validity(store, old.id, now, successor)
             events.log(store, actor, "supersede", old.id, source=source, superseded_by=successor)
             report.superseded += 1
         if report.added:

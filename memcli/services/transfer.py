@@ -50,7 +50,7 @@ def _sorted(value: Any) -> Any:
 def _selection(types: Sequence[str], since: str | None) -> tuple[str, list[Any]] | None:
     if not types and not since:
         return None
-    return Filters(types=types, since=since, current_only=False).sql("records")
+    return Filters(types=types, since=since, view="all").sql("records")
 
 
 def export_jsonl(store: Store, out: IO[str], *, types: Sequence[str] = (), since: str | None = None,
@@ -221,7 +221,7 @@ def read_lines(path: str) -> Iterable[str]:
 def export_markdown(store: Store, directory: Path, *, types: Sequence[str] = (), since: str | None = None) -> list[Path]:
     from memcli.timeparse import from_db
 
-    where, params = Filters(types=types, since=since, current_only=False).sql("r")
+    where, params = Filters(types=types, since=since, view="all").sql("r")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -260,7 +260,7 @@ def _entry(record: Record, local: Any) -> str:
         notes.insert(0, f"speaker: {record.speaker}")
     if record.tags:
         notes.insert(0, " ".join(f"#{tag}" for tag in record.tags))
-    if record.superseded_by or record.valid_to:
+    if not record.is_head:
         notes.append(f"superseded by #{record.superseded_by}" if record.superseded_by else "no longer valid")
     return (f"\n## {local:%a %d %b %Y, %H:%M} · {record.type} · #{record.id}\n\n{record.text.strip()}\n\n"
             f"*{' · '.join(notes)}*\n")

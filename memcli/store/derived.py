@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from memcli.models import Record
+from memcli.store import visibility
 from memcli.store.db import Store
 
 DERIVED_TYPES = ("semantic", "procedural")
@@ -13,13 +14,13 @@ DERIVED_TYPES = ("semantic", "procedural")
 def exact_duplicate_groups(store: Store) -> list[list[Record]]:
     """Active current semantic/procedural records sharing a type and normalised hash, oldest first."""
     rows = store.execute(
-        """
+        f"""
         SELECT r.* FROM records r JOIN (
             SELECT type, content_hash FROM records
-            WHERE state = 'active' AND superseded_by IS NULL AND valid_to IS NULL AND type IN ('semantic', 'procedural')
+            WHERE {visibility.current()} AND type IN ('semantic', 'procedural')
             GROUP BY type, content_hash HAVING count(*) > 1
         ) d ON d.type = r.type AND d.content_hash = r.content_hash
-        WHERE r.state = 'active' AND r.superseded_by IS NULL AND r.valid_to IS NULL
+        WHERE {visibility.current('r')}
         ORDER BY r.type, r.content_hash, r.id
         """
     ).fetchall()
@@ -31,8 +32,7 @@ def exact_duplicate_groups(store: Store) -> list[list[Record]]:
 
 def current_derived(store: Store) -> list[Record]:
     rows = store.execute(
-        "SELECT * FROM records WHERE state = 'active' AND superseded_by IS NULL AND valid_to IS NULL "
-        "AND type IN ('semantic', 'procedural') ORDER BY id"
+        f"SELECT * FROM records WHERE {visibility.current()} AND type IN ('semantic', 'procedural') ORDER BY id"
     )
     return [Record.from_row(row) for row in rows]
 
@@ -40,14 +40,14 @@ def current_derived(store: Store) -> list[Record]:
 def shell_episodes(store: Store) -> list[Any]:
     return store.execute(
         "SELECT id, text, session, observed_at, metadata FROM records "
-        "WHERE source = 'shell' AND type = 'episodic' AND state = 'active' ORDER BY session, observed_at, id"
+        f"WHERE source = 'shell' AND type = 'episodic' AND {visibility.live()} ORDER BY session, observed_at, id"
     ).fetchall()
 
 
 def procedure_by_key(store: Store, key: str) -> Record | None:
     row = store.execute(
-        "SELECT * FROM records WHERE type = 'procedural' AND source = 'consolidate' AND source_ref = ? "
-        "AND superseded_by IS NULL AND valid_to IS NULL ORDER BY id DESC LIMIT 1", (key,)
+        f"SELECT * FROM records WHERE type = 'procedural' AND source = 'consolidate' AND source_ref = ? "
+        f"AND {visibility.head()} ORDER BY id DESC LIMIT 1", (key,)
     ).fetchone()
     return Record.from_row(row) if row else None
 
@@ -55,10 +55,10 @@ def procedure_by_key(store: Store, key: str) -> Record | None:
 def sessions_needing_digest(store: Store, min_turns: int) -> list[str]:
     """Sessions of conversation turns or notes with turns no digest has covered yet."""
     rows = store.execute(
-        """
+        f"""
         SELECT r.session FROM records r
         WHERE r.type = 'episodic' AND r.session IS NOT NULL AND r.source NOT IN ('shell', 'consolidate')
-          AND r.state = 'active'
+          AND {visibility.live('r')}
         GROUP BY r.session
         HAVING count(*) >= ? AND sum(NOT EXISTS (
             SELECT 1 FROM consolidated c WHERE c.record_id = r.id AND c.stage = 'digest')) > 0
@@ -71,8 +71,8 @@ def sessions_needing_digest(store: Store, min_turns: int) -> list[str]:
 
 def session_turns(store: Store, session: str) -> list[Record]:
     rows = store.execute(
-        "SELECT * FROM records WHERE session = ? AND type = 'episodic' AND source != 'consolidate' "
-        "AND state = 'active' ORDER BY observed_at, id", (session,)
+        f"SELECT * FROM records WHERE session = ? AND type = 'episodic' AND source != 'consolidate' "
+        f"AND {visibility.live()} ORDER BY observed_at, id", (session,)
     )
     return [Record.from_row(row) for row in rows]
 
@@ -83,7 +83,7 @@ def current_digest(store: Store, session: str) -> Record | None:
         # ... LIMIT 1 (34 ms a session on 100k records instead of well under 1 ms).
         "SELECT * FROM records INDEXED BY records_session WHERE session = ? AND source = 'consolidate' "
         "AND json_extract(metadata, '$.kind') = 'digest' "
-        "AND superseded_by IS NULL AND valid_to IS NULL AND state = 'active' ORDER BY id DESC LIMIT 1", (session,)
+        f"AND {visibility.current()} ORDER BY id DESC LIMIT 1", (session,)
     ).fetchone()
     return Record.from_row(row) if row else None
 
@@ -91,7 +91,7 @@ def current_digest(store: Store, session: str) -> Record | None:
 def decay_candidates(store: Store) -> list[Record]:
     """Derived, unpinned, active, non-episodic records: the only ones decay may archive."""
     rows = store.execute(
-        "SELECT * FROM records r WHERE r.state = 'active' AND r.pinned = 0 AND r.type IN ('semantic', 'procedural') "
+        f"SELECT * FROM records r WHERE {visibility.live('r')} AND r.pinned = 0 AND r.type IN ('semantic', 'procedural') "
         "AND EXISTS (SELECT 1 FROM provenance p WHERE p.derived_id = r.id) ORDER BY r.id"
     )
     return [Record.from_row(row) for row in rows]

@@ -30,7 +30,7 @@ def count_matching(store: Store, filters: Filters) -> int:
 
 def counts_by_month(store: Store, filters: Filters | None = None) -> list[tuple[str, int]]:
     """(YYYY-MM, count) oldest first, by when things happened (stored times are UTC)."""
-    where, params = (filters or Filters(current_only=False)).sql()
+    where, params = (filters or Filters(view="all")).sql()
     rows = store.execute(
         f"SELECT substr(observed_at, 1, 7) AS month, count(*) FROM records WHERE {where} GROUP BY month ORDER BY month",
         params,

@@ -212,3 +212,73 @@ def m006_tombstones(db: Database) -> None:
         ) WITHOUT ROWID;
         """
     )
+
+
+_RECORDS_V7 = """
+    CREATE TABLE records_v7 (
+        -- AUTOINCREMENT: an id is never given out twice, even after the newest record is purged
+        -- or a consolidation run is undone (plain rowids reuse max(id) + 1).
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        type TEXT NOT NULL CHECK (type IN ('episodic', 'semantic', 'procedural')),
+        text TEXT NOT NULL CHECK (length(trim(text)) > 0),
+        observed_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT 'cli',
+        source_ref TEXT,
+        session TEXT,
+        speaker TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        metadata TEXT NOT NULL DEFAULT '{}',
+        content_hash TEXT NOT NULL,
+        pinned INTEGER NOT NULL DEFAULT 0,
+        valid_from TEXT,
+        valid_to TEXT,
+        superseded_by INTEGER REFERENCES records(id),
+        state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'released', 'archived')),
+        strength REAL NOT NULL DEFAULT 1.0,
+        last_used_at TEXT,
+        use_count INTEGER NOT NULL DEFAULT 0
+    )
+"""
+
+
+@migrations()
+def m007_ids_only_grow(db: Database) -> None:
+    columns = ("id, type, text, observed_at, created_at, source, source_ref, session, speaker, tags, metadata, "
+               "content_hash, pinned, valid_from, valid_to, superseded_by, state, strength, last_used_at, use_count")
+    db.execute("PRAGMA defer_foreign_keys = ON")  # provenance points at `records` while it is rebuilt
+    db.executescript(
+        f"""
+        DROP TRIGGER records_fts_insert;
+        DROP TRIGGER records_fts_delete;
+        DROP TRIGGER records_fts_update;
+        {_RECORDS_V7};
+        INSERT INTO records_v7 ({columns}) SELECT {columns} FROM records;
+        DROP TABLE records;
+        ALTER TABLE records_v7 RENAME TO records;
+        -- Ids already given out to records that were purged since are in the events: never again.
+        INSERT OR REPLACE INTO sqlite_sequence (name, seq) SELECT 'records', max(
+            coalesce((SELECT max(id) FROM records), 0), coalesce((SELECT max(record_id) FROM events), 0));
+        CREATE INDEX records_type_observed ON records(type, observed_at);
+        CREATE INDEX records_observed ON records(observed_at);
+        CREATE INDEX records_hash ON records(content_hash);
+        CREATE INDEX records_source_ref ON records(source, source_ref);
+        CREATE INDEX records_session ON records(session, observed_at);
+        CREATE INDEX records_state ON records(state);
+        CREATE INDEX records_speaker ON records(speaker) WHERE speaker IS NOT NULL;
+        CREATE TRIGGER records_fts_insert AFTER INSERT ON records BEGIN
+            INSERT INTO records_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER records_fts_delete AFTER DELETE ON records BEGIN
+            INSERT INTO records_fts(records_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+        CREATE TRIGGER records_fts_update AFTER UPDATE OF text ON records BEGIN
+            INSERT INTO records_fts(records_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO records_fts(rowid, text) VALUES (new.id, new.text);
+        END;
+        -- A version written with `mem forget --replace-with` (or a TUI edit) is not derived from
+        -- the version it replaces: superseded_by links them. As provenance, purging the old version
+        -- also purged the user's new one.
+        DELETE FROM provenance WHERE run_id LIKE 'forget-%';
+        """
+    )

@@ -6,6 +6,7 @@ import json
 from typing import Any, Iterable, Sequence
 
 from memcli.models import Record
+from memcli.store import visibility
 from memcli.store.db import Store
 
 COLUMNS = (
@@ -66,20 +67,28 @@ def find_by_source_ref(store: Store, source: str, source_ref: str) -> Record | N
 
 
 class Filters:
-    """Filters shared by list and both search channels, rendered as one SQL condition."""
+    """Filters shared by list and both search channels, rendered as one SQL condition.
+
+    `view` says which versions and states count (store.visibility): "current" by default,
+    "history" for live memories in any version (ask), "all" for everything (--all, purge).
+    `as_of`: what was known and valid at that moment, superseded since or not."""
 
     def __init__(self, types: Sequence[str] = (), since: str | None = None, until: str | None = None,
-                 tags: Sequence[str] = (), sources: Sequence[str] = (), current_only: bool = True,
+                 tags: Sequence[str] = (), sources: Sequence[str] = (), view: visibility.View = "current",
                  as_of: str | None = None) -> None:
+        if view not in visibility.VIEWS:
+            raise ValueError(f"unknown view {view!r}")
         self.types = list(types)
         self.since = since
         self.until = until
         self.tags = list(tags)
         self.sources = list(sources)
-        # current_only: active and not superseded (the default view); False shows everything.
-        self.current_only = current_only
-        # as_of: what was known and valid at that moment, superseded since or not.
+        self.view: visibility.View = view
         self.as_of = as_of
+
+    def narrowed(self) -> bool:
+        """True when a filter other than the view limits the records."""
+        return bool(self.types or self.since or self.until or self.tags or self.sources or self.as_of)
 
     def sql(self, alias: str = "records") -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -99,15 +108,10 @@ class Filters:
         if self.sources:
             clauses.append(f"{alias}.source IN ({','.join('?' * len(self.sources))})")
             params += self.sources
-        if self.as_of:
-            clauses.append(
-                f"{alias}.state = 'active' AND {alias}.observed_at <= ? "
-                f"AND ({alias}.valid_from IS NULL OR {alias}.valid_from <= ?) "
-                f"AND ({alias}.valid_to IS NULL OR {alias}.valid_to > ?)"
-            )
-            params += [self.as_of] * 3
-        elif self.current_only:
-            clauses.append(f"{alias}.state = 'active' AND {alias}.superseded_by IS NULL AND {alias}.valid_to IS NULL")
+        shown, shown_params = visibility.view_sql(alias, self.view, self.as_of)
+        if shown != "1":
+            clauses.append(shown)
+            params += shown_params
         return (" AND ".join(clauses) or "1"), params
 
 
@@ -154,28 +158,23 @@ def add_provenance(store: Store, derived_id: int, source_ids: Iterable[int], run
 
 # --- ingest (mem ingest / mem watch): a file's current records, superseding, deleted files ---
 
-def current_for_source(store: Store, source: str) -> list[Record]:
-    """The records from `source` that are still current (neither superseded nor ended)."""
+def heads_for_source(store: Store, source: str) -> list[Record]:
+    """The newest version of each record from `source`, in any state: a released chunk of a note
+    must not come back as new when the note is ingested again."""
     rows = store.execute(
-        "SELECT * FROM records WHERE source = ? AND superseded_by IS NULL AND valid_to IS NULL ORDER BY id",
+        f"SELECT * FROM records WHERE source = ? AND {visibility.head()} ORDER BY id",
         (source,),
     )
     return [Record.from_row(row) for row in rows]
 
 
-def supersede(store: Store, record_id: int, valid_to: str, superseded_by: int | None) -> None:
-    """Mark a record as no longer current; it stays in the database for history."""
-    store.execute("UPDATE records SET valid_to = ?, superseded_by = ? WHERE id = ?",
-                  (valid_to, superseded_by, record_id))
-
-
 def current_sources_under(store: Store, prefix: str) -> dict[str, int]:
-    """Sources (file paths) that start with `prefix` and still have current records, with counts."""
+    """Sources (file paths) that start with `prefix` and still have unended records, with counts."""
     # A range on the indexed column instead of LIKE, which would treat % and _ in paths as wildcards.
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\U0010ffff"
     rows = store.execute(
         "SELECT source, count(*) FROM records WHERE source >= ? AND source < ? "
-        "AND superseded_by IS NULL AND valid_to IS NULL GROUP BY source ORDER BY source",
+        f"AND {visibility.head()} GROUP BY source ORDER BY source",
         (prefix, upper),
     )
     return {row[0]: row[1] for row in rows}

@@ -115,7 +115,7 @@ def knn(store: Store, query: "np.ndarray", k: int, filters: Filters) -> list[tup
     # Filters vec0 cannot apply (tags, source, validity) are applied after: fetch more to keep k.
     # KNN cost grows with k (300: ~110 ms, 1200: ~270 ms on 100k vectors), so fetch only a little
     # more than k for the validity filter (few records are superseded) and more for tags/sources.
-    fetch = min(MAX_K, k * 4 if filters.tags or filters.sources else k + 64 if filters.current_only or filters.as_of else k)
+    fetch = min(MAX_K, k * 4 if filters.tags or filters.sources else k + 64 if filters.view != "all" or filters.as_of else k)
     where, post_params = filters.sql("r")
     rows = store.execute(
         f"""

@@ -92,7 +92,7 @@ class RecordActions:
         record = self._record_or_warn()
         if record is None:
             return
-        if record.superseded_by or record.valid_to:  # a version chain has one head
+        if not record.is_head:  # a version chain has one head
             newer = f"#{record.superseded_by}" if record.superseded_by else "nothing (it ended)"
             self.notify(f"#{record.id} is an old version, superseded by {newer}.", severity="warning")
             return

@@ -96,7 +96,7 @@ def generate(count: int, seed: int = 7):
 
 
 def build(path: Path, count: int, embed: bool) -> None:
-    from memcli.retrieve import context
+    from memcli.retrieve import fts_index
     from memcli.store import open_db, records
 
     store = open_db(path)
@@ -111,14 +111,17 @@ def build(path: Path, count: int, embed: bool) -> None:
     with store.transaction():
         records.insert_many(store, batch)
     inserted = time.perf_counter()
-    context.sync(store)
+    fts_index.sync(store)
     indexed = time.perf_counter()
     print(f"{count} records: insert {inserted - started:.1f} s, ranking index {indexed - inserted:.1f} s")
     if embed:
-        from memcli.retrieve.index import embed_pending
+        from memcli.retrieve.embedding import embed_pending, load_embedder
 
-        name = embed_pending(store)
-        print(f"embedded with {name} in {time.perf_counter() - indexed:.1f} s")
+        embedder, notice = load_embedder()
+        if embedder is None:
+            raise SystemExit(notice)
+        embed_pending(store, embedder)
+        print(f"embedded with {embedder.name} in {time.perf_counter() - indexed:.1f} s")
     store.close()
 
 

@@ -30,7 +30,8 @@ INSTRUCTIONS = (
 
 def _brief(record: Any, **extra: Any) -> dict[str, Any]:
     return {"id": record.id, "type": record.type, "text": record.text, "observed_at": record.observed_at,
-            "tags": record.tags, "source": record.source, **extra}
+            "tags": record.tags, "source": record.source, "speaker": record.speaker, "session": record.session,
+            **extra}
 
 
 def build_server(open_store: Callable[[], Store] | None = None) -> MCPServer:
@@ -70,14 +71,17 @@ def build_server(open_store: Callable[[], Store] | None = None) -> MCPServer:
     def recall(query: str, k: int = 8, type: RecordType | None = None, since: str | None = None) -> dict[str, Any]:
         """Search the memory (full text + vectors, time phrases like 'last May' understood).
         Returns the best `k` memories, best first."""
-        from memcli.retrieve.search import search
-        from memcli.store.records import Filters
-        from memcli.timeparse import parse_when, to_db
+        from memcli.services import recall
 
         def work(store: Store) -> dict[str, Any]:
-            filters = Filters(types=[type] if type else [], since=to_db(parse_when(since)) if since else None)
-            hits = search(store, query, k=max(1, min(k, 50)), filters=filters)
-            return {"memories": [_brief(hit.record, score=round(hit.score, 4)) for hit in hits]}
+            filters = recall.filters(types=[type] if type else [], since=since)
+            found = recall.search(store, query, k=max(1, min(k, 50)), filters=filters)
+            result: dict[str, Any] = {"memories": [_brief(hit.record, score=round(hit.score, 4)) for hit in found.hits]}
+            if found.message:
+                result["message"] = found.message
+            if found.notices:
+                result["notices"] = found.notices
+            return result
 
         return call(work)
 
@@ -116,11 +120,10 @@ def build_server(open_store: Callable[[], Store] | None = None) -> MCPServer:
     def recent() -> str:
         import json
 
-        from memcli.store import records
+        from memcli.services import recall
 
         def work(store: Store) -> str:
-            found = records.list_recent(store, records.Filters(), RECENT)
-            return json.dumps([_brief(record) for record in found], ensure_ascii=False)
+            return json.dumps([_brief(record) for record in recall.recent(store, limit=RECENT)], ensure_ascii=False)
 
         return call(work)
 

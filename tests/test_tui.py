@@ -441,11 +441,11 @@ async def test_keys_can_be_remapped_by_binding_id(mem, mem_home):
 def test_a_big_vector_backlog_is_embedded_in_the_background(mem_home, monkeypatch):
     import time
 
-    from memcli.retrieve import index
+    from memcli.retrieve import embedding
     from memcli.tui import backend as backend_module
 
     monkeypatch.setenv("MEM_EMBED_MODEL", "default")  # conftest turns vectors off for speed
-    if index.load_embedder() is None:
+    if embedding.load_embedder()[0] is None:
         pytest.skip("no local embedder on this platform")
     seed(mem_home)
     monkeypatch.setenv("MEM_EMBED_INLINE_LIMIT", "3")

@@ -33,6 +33,7 @@ def ask(
     from memcli.services.answer import ask as run_ask
 
     answer = run_ask(common.store(), " ".join(question), model=model, k=k, as_of=as_of, offline=offline)
+    common.print_notices(answer.notices)
     if answer.notice:
         print(answer.notice, file=sys.stderr)
     if json_:

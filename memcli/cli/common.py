@@ -44,18 +44,10 @@ def store() -> Store:
     return open_db()
 
 
-def reinforce(db: Store, ids: list[int]) -> None:
-    """Memories the user was shown grow stronger against decay. Never fails the command."""
-    if not ids:
-        return
-    from memcli.store import derived
-    from memcli.timeparse import now_local, to_db
-
-    try:
-        with db.transaction():
-            derived.touch(db, ids, to_db(now_local()))
-    except db.sqlite.OperationalError:
-        pass  # busy or read-only: reinforcement can wait for the next search
+def print_notices(notices: Iterable[str]) -> None:
+    """Degradation notices (vectors off, a backlog embedding in the background) go to stderr."""
+    for notice in notices:
+        print(f"Note: {notice}", file=sys.stderr)
 
 
 def emit_json(data: Any) -> None:
@@ -77,6 +69,17 @@ def short_time(stamp: str | None) -> str:
     return from_db(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+def human(value: Any) -> str:
+    """A value as a person reads it: lists joined, mappings as key=value, no Python reprs."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(human(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={human(item)}" for key, item in value.items())
+    return str(value)
+
+
 def first_line(text: str, width: int = 100) -> str:
     line = " ".join(text.split())
     return line if len(line) <= width else line[: width - 1] + "…"
@@ -85,19 +88,9 @@ def first_line(text: str, width: int = 100) -> str:
 def make_filters(types: Iterable[str] | None = None, since: str | None = None, until: str | None = None,
                  tags: Iterable[str] | None = None, sources: Iterable[str] | None = None,
                  as_of: str | None = None, include_all: bool = False) -> Any:
-    from memcli.services.remember import check_type, clean_tags
-    from memcli.store.records import Filters
-    from memcli.timeparse import parse_when, to_db
+    from memcli.services.recall import filters
 
-    return Filters(
-        types=[check_type(t) for t in types or ()],
-        since=to_db(parse_when(since)) if since else None,
-        until=to_db(parse_when(until, end=True)) if until else None,
-        tags=clean_tags(tags or ()),
-        sources=list(sources or ()),
-        as_of=to_db(parse_when(as_of, end=True)) if as_of else None,
-        view="all" if include_all else "current",
-    )
+    return filters(list(types or ()), since, until, list(tags or ()), list(sources or ()), as_of, include_all)
 
 
 def state_marker(record: Any) -> str:

@@ -23,14 +23,19 @@ def reindex(
     Example: mem config set embed.model litellm/ollama/nomic-embed-text && mem reindex
     """
     from memcli.errors import MemError
-    from memcli.retrieve import context, index
+    from memcli.retrieve import embedding, fts_index
+    from memcli.services.embedding import embed_lock
     from memcli.store import vectors
 
     store = common.store()
-    embedder = index.load_embedder()
+    embedder, notice = embedding.load_embedder()
     if embedder is None:
-        raise MemError("no embedder can run here (see the note above)", "set embed.model, e.g. default or litellm/...")
-    lock = index.embed_lock(store)
+        raise MemError(notice or "no embedder is configured (embed.model = none)",
+                       "set embed.model, e.g. default or litellm/...")
+    problem = embedding.usable(store, embedder) if pending else None
+    if problem:
+        raise MemError(problem, "run mem reindex (without --pending) to re-embed with this embedder")
+    lock = embed_lock(store)
     if lock is None:
         if not quiet:
             print("Another mem is already embedding this database; try again when it is done.")
@@ -42,12 +47,12 @@ def reindex(
             bar.start()
         try:
             if pending:
-                context.sync(store)
-                index.embed_pending(store, embedder, on_progress=update)
+                fts_index.sync(store)
+                embedding.embed_pending(store, embedder, on_progress=update)
                 count = vectors.count(store)
             else:
-                context.rebuild(store)
-                count = index.reindex(store, embedder, on_progress=update)
+                fts_index.rebuild(store)
+                count = embedding.reindex(store, embedder, on_progress=update)
         finally:
             if bar:
                 bar.stop()

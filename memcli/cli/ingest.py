@@ -56,6 +56,7 @@ def ingest(
     except KeyboardInterrupt:
         print("Interrupted. What was stored is kept; run the same command again to resume.", file=sys.stderr)
         raise typer.Exit(130) from None
+    common.print_notices(summary.notices)
     nothing_read = summary.files == 0 and not summary.missing
     if json_:
         common.emit_json(summary.to_json())

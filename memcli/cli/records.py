@@ -66,31 +66,32 @@ def show(
 
     Example: mem show 42 --json
     """
-    from memcli.store import events, records
+    from memcli.services import recall
 
-    db = common.store()
-    record = records.get(db, record_id)
-    if record is None:
-        raise MemError(f"no memory with id {record_id}", "find ids with mem list or mem search")
-    data = record.to_json(
-        derived_from=records.derived_from(db, record_id),
-        derived_into=records.derived_into(db, record_id),
-        events=events.for_record(db, record_id),
-    )
+    found = recall.detail(common.store(), record_id)
+    record = found.record
+    data = found.to_json()
     if json_:
         common.emit_json(data)
         return
+    from rich.text import Text  # user text is never markup
+
     out = common.console()
-    out.print(f"[bold]#{record.id}[/bold] {record.type}  {common.short_time(record.observed_at)}")
-    out.print(record.text, markup=False)
+    out.print(Text(f"#{record.id} {record.type}{common.state_marker(record)}  {common.short_time(record.observed_at)}",
+                   style="bold"))
+    out.print(Text(record.text))
     for label, key in (("source", "source"), ("ref", "source_ref"), ("session", "session"), ("speaker", "speaker"),
                        ("tags", "tags"), ("metadata", "metadata"), ("valid from", "valid_from"),
                        ("valid to", "valid_to"), ("superseded by", "superseded_by"),
                        ("derived from", "derived_from"), ("derived into", "derived_into")):
         value = data.get(key)
         if value not in (None, "", [], {}):
-            out.print(f"[dim]{label}:[/dim] {value}", markup=True, highlight=False)
-    out.print(f"[dim]stored:[/dim] {common.short_time(record.created_at)}  [dim]pinned:[/dim] {record.pinned}")
+            line = Text(f"{label}: ", style="dim")
+            line.append(common.human(value))
+            out.print(line)
+    line = Text("stored: ", style="dim")
+    line.append(f"{common.short_time(record.created_at)}{'  pinned' if record.pinned else ''}")
+    out.print(line)
 
 
 @app.command("list")
@@ -109,12 +110,10 @@ def list_(
 
     Example: mem list --type semantic --limit 5
     """
-    from memcli.store import records
+    from memcli.services import recall
 
-    if limit < 1:
-        raise MemError(f"--limit must be at least 1 (got {limit})", "ask for one or more")
     filters = common.make_filters(type_, since, until, tag, source, as_of=as_of, include_all=all_)
-    found = records.list_recent(common.store(), filters, limit)
+    found = recall.recent(common.store(), filters, limit)
     if json_:
         common.emit_json([record.to_json() for record in found])
         return

@@ -31,19 +31,17 @@ def search(
 
     Example: mem search passport renewal --since 2023 -k 5 --explain
     """
-    from memcli.retrieve.search import SHOWN_RELATIVE, search as run_search
-    from memcli.store import records
-    from memcli.timeparse import from_db
+    from memcli.services import recall
 
     store = common.store()
     filters = common.make_filters(type_, since, until, tag, source, as_of=as_of, include_all=all_)
-    if not records.any_exist(store):
-        raise MemError("the database has no memories yet", "add some with mem add or mem ingest")
-    now = from_db(filters.as_of) if filters.as_of else None
-    hits = run_search(store, " ".join(query), k=k, filters=filters, now=now, min_relative=SHOWN_RELATIVE)
-    common.reinforce(store, [hit.record.id for hit in hits])
+    results = recall.search(store, " ".join(query), k=k, filters=filters)
+    common.print_notices(results.notices)
+    if results.empty_store:
+        raise MemError(recall.EMPTY_STORE, recall.EMPTY_HINT)
+    hits = results.hits
     if json_:
-        common.emit_json([hit.to_json() for hit in hits])
+        common.emit_json(results.to_json())
         return
     common.print_records([(hit.record, hit.score) for hit in hits])
     if explain:

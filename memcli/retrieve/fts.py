@@ -17,6 +17,9 @@ WORD = re.compile(r"\w+", re.UNICODE)
 # weights beat flat ones; a third ring added nothing).
 COLUMN_WEIGHTS = (1.0, 0.5, 0.25, 0.3)
 LEXICAL_DEPTH = 500
+# A match in the record or in a turn next to it is evidence; its date in words is not (a query's
+# time phrase is a window of its own, see retrieve.text).
+EVIDENCE_COLUMNS: str | None = "{text ctx1 ctx2}"
 COMMON_DOCS = 5000
 COMMON_SHARE = 0.05
 
@@ -30,8 +33,9 @@ def query_terms(text: str) -> list[str]:
     return seen
 
 
-def match_expression(terms: list[str]) -> str:
-    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+def match_expression(terms: list[str], columns: str | None = None) -> str:
+    expression = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+    return f"{columns} : ({expression})" if columns else expression
 
 
 def discriminating(store: Store, terms: list[str]) -> list[str]:
@@ -62,7 +66,7 @@ def lexical(store: Store, terms: list[str], filters: Filters, limit: int = LEXIC
         return []
     where, params = filters.sql("r")
     weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
-    expression = match_expression(terms)
+    expression = match_expression(terms, EVIDENCE_COLUMNS)
     deep = limit * 4
     rows = store.execute(
         f"""

@@ -1,14 +1,19 @@
-"""The search engine: what `mem search`, `mem ask`, consolidation and the TUI call.
+"""The search engine: what `mem search`, `mem ask`, consolidation and the TUI call (through
+services.recall, which also decides about embedding and reinforcement).
 
 Channels, each one number per candidate record, normalised by its maximum and added:
 
-    score = lexical                      BM25 over text + session context + date (retrieve.fts)
+    score = lexical                      BM25 over text + session context (retrieve.fts)
           + SPEAKER  · [said by someone the query names]
           + SESSION  · BM25 of the record's whole session
           + DENSE    · cosine (floored at the KNN depth) + its session-window average
           + TIME     · [inside the time phrase of the query: "last May", "two weeks ago"]
           + ROUTE    · [its type is what the wording asks for: "how do I ..." → procedural]
           + RECENCY  · exp(-age / 1 year), episodic records only, a tie-breaker
+
+Only candidates with evidence (retrieve.relevance) are ranked: a content word of the query in
+the record or next to it, a cosine above the embedder's calibrated floor, or — for a query that
+is only a time phrase — a place in that window. No evidence, no hit: "nothing found" is an answer.
 
 Weights were set on the LoCoMo dev conversations with leave-one-conversation-out checks;
 score fusion beat reciprocal-rank fusion there, because RRF lets a weak dense channel push
@@ -24,7 +29,7 @@ from typing import Any
 
 from memcli.errors import MemError
 from memcli.models import Record
-from memcli.retrieve import context, fts, text
+from memcli.retrieve import fts, fts_index, relevance, text
 from memcli.store import Store, records
 from memcli.store.records import Filters
 from memcli.timeparse import from_db, now_local, to_db
@@ -38,8 +43,9 @@ ROUTE = 0.2
 RECENCY = 0.05
 KNN_DEPTH = 300
 WINDOW_DEPTH = 100
-WINDOW = (1.0, 0.5, 0.25)
-SHOWN_RELATIVE = 0.25  # mem search and mem ask leave out hits below a quarter of the best score  # weights of a hit and its neighbours one and two turns away
+WINDOW = (1.0, 0.5, 0.25)  # weights of a hit and its neighbours one and two turns away
+SHOWN_RELATIVE = 0.25  # mem search and mem ask leave out hits below a quarter of the best score
+MAX_K = 1000
 
 
 @dataclass
@@ -53,18 +59,26 @@ class Hit:
         return self.record.to_json(score=round(self.score, 6), signals=self.signals)
 
 
+@dataclass
+class Dense:
+    cosines: dict[int, float] = field(default_factory=dict)   # raw cosine per KNN hit
+    window: dict[int, float] = field(default_factory=dict)    # floored cosine + session-window average
+    floor: float = 1.0                                        # evidence needs a cosine at least this
+
+
 def _normalised(values: dict[int, float]) -> dict[int, float]:
     top = max(values.values(), default=0.0)
     return {key: value / top for key, value in values.items()} if top > 0 else {}
 
 
-def _dense(store: Store, embedder: Any, query: str, filters: Filters) -> tuple[dict[int, float], dict[int, float]]:
+def _dense(store: Store, embedder: Any, query: str, filters: Filters) -> Dense:
     """Floored cosine per KNN hit, and the hit plus its session-window average."""
     from memcli.store import vectors
 
-    hits = vectors.knn(store, embedder.embed_query(query), KNN_DEPTH, filters)
+    query_vector = embedder.embed_query(query)
+    hits = vectors.knn(store, query_vector, KNN_DEPTH, filters)
     if not hits:
-        return {}, {}
+        return Dense()
     cosines = {record_id: 1.0 - distance for record_id, distance in hits}
     floor, top = min(cosines.values()), max(cosines.values())
     spread = max(top - floor, 1e-9)
@@ -72,57 +86,69 @@ def _dense(store: Store, embedder: Any, query: str, filters: Filters) -> tuple[d
     combined = dict(base)
     # The window only matters near the top: below WINDOW_DEPTH the floored values are ~0.
     top_hits = sorted(base, key=lambda i: -base[i])[:WINDOW_DEPTH]
-    for record_id, neighbours in context.neighbours(store, top_hits).items():
+    for record_id, neighbours in fts_index.neighbours(store, top_hits).items():
         total = WINDOW[0] * base[record_id]
         weight_sum = WINDOW[0]
         for offset, neighbour in neighbours:
             total += WINDOW[abs(offset)] * base.get(neighbour, 0.0)
             weight_sum += WINDOW[abs(offset)]
         combined[record_id] = base[record_id] + total / weight_sum
-    return cosines, combined
+    evidence_floor = relevance.dense_floor(query_vector, relevance.background(store, embedder))
+    return Dense(cosines, combined, evidence_floor)
+
+
+def check_query(query: str, k: int) -> None:
+    if k < 1:
+        raise MemError(f"-k must be at least 1 (got {k})", "ask for one or more results")
+    if k > MAX_K:
+        raise MemError(f"-k must be at most {MAX_K} (got {k})", "ask for fewer results")
+    if not fts.query_terms(query):
+        raise MemError(f"nothing to search for in {query!r}", "use words, not only punctuation")
 
 
 def search(store: Store, query: str, *, k: int = 10, filters: Filters | None = None, now: datetime | None = None,
-           embedder: Any = "auto", sync: bool = True, min_relative: float = 0.0) -> list[Hit]:
-    """The best `k` memories for `query`. `now` anchors relative time phrases ("last summer");
-    it defaults to the current time (`mem ask --as-of` passes its own). `embedder="auto"` uses the
-    configured one (None: full-text only). `min_relative` drops hits scoring below that share of
-    the best one: what a person reads wants no filler, while a benchmark's k slots do."""
-    if k < 1:
-        raise MemError(f"-k must be at least 1 (got {k})", "ask for one or more results")
-    if not fts.query_terms(query):
-        raise MemError(f"nothing to search for in {query!r}", "use words, not only punctuation")
+           embedder: Any = None, sync: bool = True, min_relative: float = 0.0) -> list[Hit]:
+    """The best `k` memories for `query` that have evidence. `now` anchors relative time phrases
+    ("last summer"); it defaults to the current time. `embedder` None: full text only.
+    `min_relative` drops hits scoring below that share of the best one: what a person reads
+    wants no filler, while a benchmark's k slots do."""
+    check_query(query, k)
     filters = filters or Filters()
     now = now or now_local()
     if sync:
-        context.sync(store)
-    if embedder == "auto":
-        from memcli.retrieve import index
-
-        embedder = index.load_embedder()
-        if embedder is not None and sync and index.catch_up(store, embedder) is None:
-            embedder = None
+        fts_index.sync(store)
     q = text.analyse(query, fts.speakers(store), now)
     terms = fts.discriminating(store, q.terms)
     lexical = dict(fts.lexical(store, terms, filters))
     sessions = fts.session_scores(store, terms)
-    cosines, dense = _dense(store, embedder, query, filters) if embedder is not None else ({}, {})
-    candidates = records.get_many(store, set(lexical) | set(dense))
-    hits = _fuse(q, candidates, lexical, sessions, cosines, dense, embedder is not None, now)[:k]
+    dense = _dense(store, embedder, query, filters) if embedder is not None else Dense()
+    evidence: dict[int, str] = {record_id: "lexical" for record_id in lexical}
+    for record_id, cosine in dense.cosines.items():
+        if cosine >= dense.floor:
+            evidence.setdefault(record_id, "vector")
+    if q.when and not q.terms:  # only a time phrase: what lies in that window is the answer
+        window = filters.within(to_db(q.when[0]), to_db(q.when[1]))
+        for record in records.list_recent(store, window, fts.LEXICAL_DEPTH):
+            evidence.setdefault(record.id, "time")
+    candidates = records.get_many(store, evidence)
+    hits = _fuse(q, candidates, lexical, sessions, dense, embedder is not None, now)
+    for hit in hits:
+        hit.signals["evidence"] = evidence[hit.record.id]
+    hits = hits[:k]
     if hits and min_relative > 0:
         hits = [hit for hit in hits if hit.score >= min_relative * hits[0].score]
     return hits
 
 
 def _fuse(q: text.Query, candidates: dict[int, Record], lexical: dict[int, float], sessions: dict[str, float],
-          cosines: dict[int, float], dense: dict[int, float], has_vectors: bool, now: datetime) -> list[Hit]:
+          dense: Dense, has_vectors: bool, now: datetime) -> list[Hit]:
     lexical_n = _normalised(lexical)
-    dense_n = _normalised(dense)
+    dense_n = _normalised(dense.window)
     session_top = max(sessions.values(), default=0.0)
     session_weight = SESSION if has_vectors else SESSION_LEXICAL_ONLY
     when = (to_db(q.when[0]), to_db(q.when[1])) if q.when else None
     lexical_rank = {record_id: rank for rank, record_id in enumerate(sorted(lexical, key=lambda i: -lexical[i]), 1)}
-    dense_rank = {record_id: rank for rank, record_id in enumerate(sorted(cosines, key=lambda i: -cosines[i]), 1)}
+    dense_rank = {record_id: rank for rank, record_id in enumerate(sorted(dense.cosines, key=lambda i: -dense.cosines[i]), 1)}
     hits = []
     for record_id, record in candidates.items():
         signals: dict[str, Any] = {}
@@ -139,7 +165,7 @@ def _fuse(q: text.Query, candidates: dict[int, Record], lexical: dict[int, float
             signals["speaker"] = record.speaker
         if record_id in dense_n:
             score += DENSE * dense_n[record_id]
-            signals["vector"] = {"rank": dense_rank.get(record_id), "cosine": round(cosines.get(record_id, 0.0), 4),
+            signals["vector"] = {"rank": dense_rank.get(record_id), "cosine": round(dense.cosines.get(record_id, 0.0), 4),
                                  "window": round(dense_n[record_id], 4)}
         if when and when[0] <= record.observed_at < when[1]:
             score += TIME

@@ -30,6 +30,7 @@ your yours yourself yourselves s t d ll re ve m
 """.split())
 QUESTION_WORDS = frozenset("""
 what when where who whom which why how does did do kind type types sort kinds ever likely would might many much
+happen happened happening
 """.split())
 
 PROCEDURAL_CUES = re.compile(r"^\s*(how (do|can|did|should) i|how to|steps? (to|for)|command (to|for)|recipe for)\b", re.I)
@@ -41,6 +42,8 @@ TIME_HINT = re.compile(r"\b(ago|last|this|next|yesterday|today|week|month|year|w
                        r"19\d\d|20\d\d)\b", re.I)
 
 
+NAMED_TIME = re.compile(r"january|february|march|april|may|june|july|august|september|october|november|december|"
+                        r"spring|summer|autumn|fall|winter|(19|20)\d\d")
 SINGLE_WORD_TIME = re.compile(r"yesterday|today|(19|20)\d\d")
 
 
@@ -51,7 +54,7 @@ def words(text: str) -> list[str]:
 @dataclass
 class Query:
     text: str
-    terms: list[str]                      # content words for the lexical channels
+    terms: list[str]                      # content words for the lexical channels (none: time only)
     named: set[str] = field(default_factory=set)  # known speakers the question names
     when: Range | None = None
     when_phrase: str | None = None
@@ -83,10 +86,15 @@ def analyse(text: str, speakers: Iterable[str], now: datetime) -> Query:
         if token in STOPWORDS or token in QUESTION_WORDS or token in name_tokens or token in terms:
             continue
         terms.append(token)
-    if not terms:  # a query of only function words still searches for them
+    found = find_time_phrase(text, now)
+    if found:
+        # The window is a boost of its own: its relative words ("last", "week", "ago") are not
+        # content. Names of months and seasons and years are: "camping in June" is often said so.
+        relative = {w for w in words(found[0]) if not NAMED_TIME.fullmatch(w)}
+        terms = [t for t in terms if t not in relative]
+    elif not terms:  # a query of only function words ("to be or not to be") searches for them
         terms = list(dict.fromkeys(t for t in tokens if t not in name_tokens)) or list(dict.fromkeys(tokens))
     query = Query(text=text, terms=terms, named=named)
-    found = find_time_phrase(text, now)
     if found:
         query.when_phrase, query.when = found
     if PROCEDURAL_CUES.search(text):

@@ -47,6 +47,7 @@ class Answer:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     notice: str | None = None  # why the answer is offline, or how to get a model; for stderr
+    notices: list[str] = field(default_factory=list)  # from retrieval (vectors off, backlog)
     highlights: dict[int, str] = field(default_factory=dict)  # id -> sentence most likely to answer
     dates: dict[int, str] = field(default_factory=dict)
     superseded: dict[int, str] = field(default_factory=dict)  # id -> note, for superseded memories
@@ -78,13 +79,16 @@ def ask(store: Store, question: str, *, model: str | None = None, k: int = DEFAU
     now = until - timedelta(seconds=1) if until else now_local()
     client = None if offline else _client(store, model)  # before retrieval: a bad model string fails fast
 
-    from memcli.retrieve.search import SHOWN_RELATIVE, search
+    from memcli.services import recall
 
-    # Superseded memories are retrieved too: they answer questions about the past, and the
-    # prompt marks them. --as-of hides what was recorded after that moment.
+    # Superseded memories are retrieved too (never released or archived ones): they answer
+    # questions about the past, and the prompt marks them. --as-of hides what was recorded after
+    # that moment.
     filters = Filters(until=to_db(until) if until else None, view="history")
-    hits = search(store, question, k=k, filters=filters, now=now, min_relative=SHOWN_RELATIVE)
-    answer = Answer(question, ABSTAIN, [], hits, offline=client is None, model=client.model if client else None)
+    found = recall.search(store, question, k=k, filters=filters, now=now, reinforce=False)
+    hits = found.hits
+    answer = Answer(question, ABSTAIN, [], hits, offline=client is None, model=client.model if client else None,
+                    notices=found.notices)
     now_db = to_db(now)
     for hit in hits:
         answer.dates[hit.record.id] = local_date(hit.record.observed_at)
@@ -97,14 +101,17 @@ def ask(store: Store, question: str, *, model: str | None = None, k: int = DEFAU
         answer.notice = None if client else _hint_unless_chosen(offline, model)
         return answer  # nothing to show a model: abstain without spending a call
     if client is None:
-        return extractive(answer, notice=_hint_unless_chosen(offline, model))
-    from memcli.llm.client import LLMBadOutput, LLMUnavailable
+        answer = extractive(answer, notice=_hint_unless_chosen(offline, model))
+    else:
+        from memcli.llm.client import LLMBadOutput, LLMUnavailable
 
-    try:
-        return _model_answer(store, client, answer, now)
-    except (LLMUnavailable, LLMBadOutput) as error:
-        answer.offline, answer.model = True, None
-        return extractive(answer, notice=f"{error.message}; showing the best-matching memories instead")
+        try:
+            answer = _model_answer(store, client, answer, now)
+        except (LLMUnavailable, LLMBadOutput) as error:
+            answer.offline, answer.model = True, None
+            answer = extractive(answer, notice=f"{error.message}; showing the best-matching memories instead")
+    recall.strengthen(store, answer.citations)  # a citation is a use: cited memories fade slower
+    return answer
 
 
 def _client(store: Store, model: str | None) -> Any:

@@ -70,8 +70,8 @@ def session_of(dia_id: str) -> str:
 
 
 def evaluate(path: Path, *, depth: int = 10, on_conversation: Callable[[str], None] | None = None) -> EvalRun:
-    from memcli.retrieve.context import sync
-    from memcli.retrieve.index import embed_pending, load_embedder
+    from memcli.retrieve.embedding import embed_pending, load_embedder, usable
+    from memcli.retrieve.fts_index import sync
     from memcli.timeparse import from_db
     from memcli.retrieve.search import search
     from memcli.services.ingest import ingest_items
@@ -85,8 +85,12 @@ def evaluate(path: Path, *, depth: int = 10, on_conversation: Callable[[str], No
             store = open_db(Path(tmp) / "mem.db")
             started = time.perf_counter()
             report = ingest_items(store, conversation_items(sample, index), source=f"locomo:{conversation}")
-            embedder = load_embedder()
-            run.embedder = embed_pending(store, embedder) or "none"
+            embedder, _ = load_embedder()
+            if embedder is not None and usable(store, embedder) is None:
+                embed_pending(store, embedder)
+            else:
+                embedder = None
+            run.embedder = embedder.name if embedder is not None else "none"
             sync(store)
             run.ingest_seconds += time.perf_counter() - started
             run.turns += report.added

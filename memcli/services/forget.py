@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 from memcli.errors import MemError
 from memcli.models import Record
-from memcli.retrieve import context
+from memcli.retrieve import fts_index
 from memcli.services.remember import build_record
 from memcli.store import Store, events, lifecycle, records
 from memcli.store.records import Filters
@@ -134,7 +134,7 @@ def apply(store: Store, forget: ForgetPlan, actor: str = "cli") -> ForgetResult:
                 events.log(store, actor, "flag", record.id, op_id, reason="a source was purged")
             lifecycle.purge(store, [r.id for r in gone])
             # Neighbours carried the purged text as context, and sessions as their body.
-            context.refresh_sessions(store, {r.session for r in gone if r.session})
+            fts_index.refresh_sessions(store, {r.session for r in gone if r.session})
             lifecycle.optimize_indexes(store)
             for record in gone:
                 lifecycle.scrub_events(store, record.id, record.content_hash)

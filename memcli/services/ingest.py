@@ -152,6 +152,7 @@ class Summary:
     warnings: list[str] = field(default_factory=list)
     by_format: dict[str, dict[str, int]] = field(default_factory=dict)
     missing: list[dict[str, Any]] = field(default_factory=list)  # ingested before, now deleted (kept)
+    notices: list[str] = field(default_factory=list)  # about vectors, for stderr
 
     def to_json(self) -> dict[str, Any]:
         return {"added": self.added, "skipped": self.skipped, "superseded": self.superseded, "files": self.files,
@@ -271,7 +272,10 @@ def ingest_paths(store: Store, paths: Sequence[str | os.PathLike[str]], *, fmt: 
     for root in walk.roots:
         note_missing(store, root, summary, under=True)
     if embed and summary.added:
-        embed_new(store, (lambda done, total: on_progress(done, total, "Embedding")) if on_progress else None)
+        from memcli.services.embedding import after_import
+
+        progress = (lambda done, total: on_progress(done, total, "Embedding")) if on_progress else None
+        summary.notices.extend(after_import(store, progress))
     return summary
 
 
@@ -310,28 +314,3 @@ def _size(path: Path) -> int:
         return os.stat(path).st_size
     except OSError:
         return 0
-
-
-FOREGROUND_EMBED = 512  # more than this is embedded by a background `mem reindex --pending`
-
-
-def embed_new(store: Store, on_progress: Callable[[int, int], None] | None = None) -> None:
-    """Index what was just stored for full-text ranking (fast), then embed it: a small batch
-    here, a large backlog in the background so that the ingest returns at full speed. A failure
-    never loses the records: search or `mem reindex` catches up later."""
-    from memcli.retrieve.context import sync
-    from memcli.retrieve.index import embed_pending, load_embedder, notice, spawn_background
-    from memcli.store import vectors
-
-    sync(store)
-    try:
-        embedder = load_embedder()
-        if embedder is None:
-            return
-        vectors.check_compatible(store, embedder.name, embedder.dim)
-        if vectors.pending_count(store) > FOREGROUND_EMBED and store.vec_version is not None:
-            spawn_background(store)
-        else:
-            embed_pending(store, embedder, on_progress=on_progress)
-    except Exception as exc:  # the embedder is optional; the ingest already succeeded
-        notice(f"new memories not embedded yet ({type(exc).__name__}: {exc}); search still finds them by text")

@@ -32,7 +32,7 @@ FORMAT = "memcli-export"
 VERSION = 1
 JSON_COLUMNS = {"records": ("tags", "metadata"), "events": ("detail",), "consolidation_runs": ("counts",)}
 EMBED_META = ("embed.model", "embed.dim", "embed.last_id")
-LOCAL_META = ("search.", "spool:", "embed.")  # embed.* travels with the vectors, or not at all
+LOCAL_META = ("search.", "spool:", "embed.", "relevance.")  # embed.* travels with the vectors, or not at all
 WHOLE_STORE = ("meta", "consolidation_runs", "run_journal", "llm_calls", "tombstones")  # not in filtered exports
 
 
@@ -193,7 +193,7 @@ def import_jsonl(store: Store, lines: Iterable[str]) -> dict[str, int]:
         broken = dump.broken_references(store)
         if broken:
             raise MemError(f"the export refers to rows it does not contain ({broken})", "export again with mem export")
-    from memcli.retrieve.context import rebuild
+    from memcli.retrieve.fts_index import rebuild
 
     rebuild(store)
     return dict(importer.counts)

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 from memcli.errors import MemError
 from memcli.readers.detect import NOTE_SUFFIXES, is_ignored_name
-from memcli.services.ingest import Summary, embed_new, ingest_paths, note_missing
+from memcli.services.ingest import Summary, ingest_paths, note_missing
 from memcli.store import Store
 
 POLL_SECONDS = 0.1
@@ -125,5 +125,7 @@ def _ingest(store: Store, paths: list[str]) -> Summary:
     for gone in (p for p in paths if not os.path.exists(p)):
         note_missing(store, Path(gone), summary, under=False)
     if summary.added:
-        embed_new(store)
+        from memcli.services.embedding import after_import
+
+        summary.notices.extend(after_import(store))
     return summary

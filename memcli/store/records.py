@@ -86,6 +86,11 @@ class Filters:
         self.view: visibility.View = view
         self.as_of = as_of
 
+    def within(self, since: str, until: str) -> "Filters":
+        """These filters, further limited to [since, until)."""
+        return Filters(self.types, max(since, self.since or since), min(until, self.until or until), self.tags,
+                       self.sources, self.view, self.as_of)
+
     def narrowed(self) -> bool:
         """True when a filter other than the view limits the records."""
         return bool(self.types or self.since or self.until or self.tags or self.sources or self.as_of)

@@ -10,17 +10,17 @@ No SQL here: this module only calls services and store functions.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from memcli.models import Record
 from memcli.store import Store, open_db
+from memcli.services.recall import Detail
 from memcli.store.records import Filters
 
 PAGE = 200          # rows fetched per page of the list
 SEARCH_K = 200      # hits asked of the search engine (no paging there)
-_UNLOADED = object()
 
 
 @dataclass(frozen=True)
@@ -36,23 +36,13 @@ class Query:
     sort: str = "date"        # "date" or "relevance" (relevance only with text)
 
 
-@dataclass
-class Detail:
-    record: Record
-    versions: list[dict[str, Any]]            # services.history.history, oldest first
-    sources: list[Record]                     # what it was derived from (provenance)
-    derived: list[Record]                     # what was derived from it
-    neighbours: list[tuple[int, Record]]      # (offset, turn) around an episode in its session
-    events: list[dict[str, Any]] = field(default_factory=list)
-
-
 class Backend:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.path = store.path
         self._lock = threading.RLock()
-        self._embedder: Any = _UNLOADED
         self.vector_backlog = 0  # memories the background embedder has not reached yet
+        self.notices: list[str] = []  # from the last search: vectors off, a backlog in the background
 
     @classmethod
     def open(cls, path: Path | None = None) -> "Backend":
@@ -70,65 +60,39 @@ class Backend:
 
     def filters(self, query: Query) -> Filters:
         """Raises MemError on an unknown type or a date phrase that does not parse."""
-        from memcli.services.remember import check_type, clean_tags
-        from memcli.timeparse import parse_when, to_db
+        from memcli.services import recall
 
-        return Filters(
-            types=[check_type(query.type)] if query.type else [],
-            tags=clean_tags([query.tag]) if query.tag.strip() else [],
-            sources=[query.source.strip()] if query.source.strip() else [],
-            since=to_db(parse_when(query.since)) if query.since.strip() else None,
-            until=to_db(parse_when(query.until, end=True)) if query.until.strip() else None,
-        )
+        return recall.filters(types=[query.type], tags=[query.tag], sources=[query.source], since=query.since,
+                              until=query.until)
 
     def page(self, query: Query, after: tuple[str, int] | None = None, limit: int = PAGE) -> list[Record]:
-        from memcli.store import edits
+        from memcli.services import recall
 
-        return self._locked(edits.page, self.store, self.filters(query), limit, after)
+        return self._locked(recall.page, self.store, self.filters(query), limit, after)
 
     def count(self, query: Query) -> int:
-        from memcli.store import edits
+        from memcli.services import recall
 
-        return self._locked(edits.count_matching, self.store, self.filters(query))
+        return self._locked(recall.count, self.store, self.filters(query))
 
     def search(self, query: Query, k: int = SEARCH_K,
                wanted: Callable[[], bool] = lambda: True) -> list[tuple[Record, float]] | None:
         """Hybrid search. Searches queue on the lock while the user types; `wanted` is asked once
-        the lock is ours, so a superseded one returns None instead of running."""
-        from memcli.retrieve.search import search
+        the lock is ours, so a superseded one returns None instead of running. Search as you type
+        does not reinforce: a keystroke is not a use of a memory."""
+        from memcli.services import recall
 
         filters = self.filters(query)
         with self._lock:
             if not wanted():
                 return None
-            embedder = self._ready_embedder()
-            hits = search(self.store, query.text, k=k, filters=filters, embedder=embedder, sync=False)
-        found = [(hit.record, hit.score) for hit in hits]
+            found = recall.search(self.store, query.text, k=k, filters=filters, reinforce=False)
+        self.vector_backlog = found.backlog
+        self.notices = found.notices
+        pairs = [(hit.record, hit.score) for hit in found.hits]
         if query.sort == "date":
-            found.sort(key=lambda pair: (pair[0].observed_at, pair[0].id), reverse=True)
-        return found
-
-    def _ready_embedder(self) -> Any:
-        """The embedder, loaded once; new memories indexed for full text, a few embedded inline
-        and a backlog handed to the background embedder (index.catch_up), so that a search from
-        the UI never waits for a fresh import to be embedded."""
-        from memcli.errors import MemError
-        from memcli.retrieve import context, index
-        from memcli.store import vectors
-
-        context.sync(self.store)  # the full-text side of new memories: cheap, always
-        if self._embedder is _UNLOADED:
-            self._embedder = index.load_embedder() if self.store.vec_version else None
-        if self._embedder is None:
-            return None
-        try:
-            if index.catch_up(self.store, self._embedder) is None:
-                return None
-        except MemError as error:
-            index.notice(str(error))
-            return None
-        self.vector_backlog = vectors.pending_count(self.store)
-        return self._embedder
+            pairs.sort(key=lambda pair: (pair[0].observed_at, pair[0].id), reverse=True)
+        return pairs
 
     def sources(self, limit: int = 500) -> list[str]:
         """Known sources, most used first, for the source filter's completion."""
@@ -137,30 +101,9 @@ class Backend:
         return list(self._locked(records.counts_by, self.store, "source"))[:limit]
 
     def detail(self, record_id: int) -> Detail:
-        with self._lock:
-            return self._detail(record_id)
+        from memcli.services import recall
 
-    def _detail(self, record_id: int) -> Detail:
-        from memcli.errors import MemError
-        from memcli.retrieve import context
-        from memcli.services.history import history
-        from memcli.store import events, records
-
-        record = records.get(self.store, record_id)
-        if record is None:
-            raise MemError(f"no memory with id {record_id}", "it may have been purged")
-        from_ids = records.derived_from(self.store, record_id)
-        into_ids = records.derived_into(self.store, record_id)
-        around = context.neighbours(self.store, [record_id]).get(record_id, [])
-        linked = records.get_many(self.store, [*from_ids, *into_ids, *(i for _, i in around)])
-        return Detail(
-            record=record,
-            versions=history(self.store, record_id),
-            sources=[linked[i] for i in from_ids if i in linked],
-            derived=[linked[i] for i in into_ids if i in linked],
-            neighbours=sorted((offset, linked[i]) for offset, i in around if i in linked),
-            events=events.for_record(self.store, record_id),
-        )
+        return self._locked(recall.detail, self.store, record_id)
 
     def stats(self) -> dict[str, Any]:
         from memcli.services.stats import collect

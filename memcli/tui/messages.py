@@ -7,7 +7,7 @@ that already finished its query may still post).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
@@ -34,6 +34,7 @@ class SearchDone(Message):
     generation: int
     hits: list[tuple[Record, float]]
     backlog: int = 0       # memories the dense channel could not see yet (no vectors)
+    notices: list[str] = field(default_factory=list)  # vectors off, embedding in the background
 
 
 @dataclass

@@ -101,12 +101,13 @@ def run(store: Store, *, model: str | None = None, dry_run: bool = False, max_to
 
 
 def _embed_pending(store: Store, say: Progress) -> Any:
-    from memcli.retrieve import index
+    from memcli.retrieve import embedding
 
     say("Consolidating: embedding new memories")
-    embedder = index.load_embedder()
-    if embedder is not None and index.embed_pending(store, embedder) is None:
+    embedder, _ = embedding.load_embedder()
+    if embedder is None or embedding.usable(store, embedder) is not None:
         return None
+    embedding.embed_pending(store, embedder)
     return embedder
 
 

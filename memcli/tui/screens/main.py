@@ -59,6 +59,7 @@ class MainScreen(RecordActions, Screen):
         self.busy = ""                     # consolidation progress, shown in the status line
         self._debounce: Timer | None = None
         self._keep: int | None = None      # record to put the cursor on after a reload
+        self.shown_notices: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Search as you type  (/ here, Esc to the list)", id="search", compact=True)
@@ -121,7 +122,7 @@ class MainScreen(RecordActions, Screen):
             self.post_message(LoadFailed(generation, str(error)))
             return
         if hits is not None and not worker.is_cancelled:
-            self.post_message(SearchDone(generation, hits, self.backend.vector_backlog))
+            self.post_message(SearchDone(generation, hits, self.backend.vector_backlog, list(self.backend.notices)))
 
     @work(thread=True, group="sources")
     def load_sources(self) -> None:
@@ -151,6 +152,10 @@ class MainScreen(RecordActions, Screen):
         self.exhausted = True
         self.total = len(message.hits)
         self.backlog = message.backlog
+        for notice in message.notices:
+            if notice not in self.shown_notices:  # once per session, like the CLI's stderr note
+                self.shown_notices.add(notice)
+                self.notify(notice, severity="warning", timeout=6)
         self.show_status()
 
     def on_load_failed(self, message: LoadFailed) -> None:
@@ -179,6 +184,8 @@ class MainScreen(RecordActions, Screen):
             order = "by relevance" if query.sort == "relevance" else "newest first"
             hits = f"{shown:,} hit{'s' if shown != 1 else ''}"
             text = "searching…" if self.fetching else f"{hits} for “{query.text.strip()}” · {order}"
+            if not shown and not self.fetching:
+                text = f"No memories found for “{query.text.strip()}”"
             if self.backlog and not self.fetching:
                 text += f" · embedding {self.backlog:,} in the background"
         elif self.fetching and not shown:

@@ -457,3 +457,37 @@ def test_a_big_vector_backlog_is_embedded_in_the_background(mem_home, monkeypatc
         time.sleep(0.5)
         backend.search(backend_module.Query(text="passport"))
     backend.close()
+
+
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+def test_quitting_never_waits_for_a_stuck_worker(mem_home, key):
+    """A search stuck in a worker (a huge embed, a dead disk) must not keep the app open: the
+    whole asyncio.run below returns, which it did not while the loop waited for the thread."""
+    seed(mem_home)
+    release = threading.Event()
+    entered = threading.Event()
+
+    async def scenario() -> None:
+        app = make_app(mem_home / "mem.db")
+        original = app.backend.search
+
+        def stuck(*args: Any, **kwargs: Any) -> Any:
+            entered.set()
+            release.wait()
+            return original(*args, **kwargs)
+
+        app.backend.search = stuck  # type: ignore[method-assign]
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("slash", "p", "a", "s", "s")
+            while not entered.is_set():
+                await pilot.pause(0.05)
+            if key == "q":
+                await pilot.press("escape")  # from the search box to the list, where q is a key
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.return_code is not None or not app.is_running
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        release.set()

@@ -69,6 +69,13 @@ def short_time(stamp: str | None) -> str:
     return from_db(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """'1 memory', '2 memories'."""
+    if count == 1:
+        return f"1 {word}"
+    return f"{count:,} {many or (word[:-1] + 'ies' if word.endswith('y') else word + 's')}"
+
+
 def human(value: Any) -> str:
     """A value as a person reads it: lists joined, mappings as key=value, no Python reprs."""
     if isinstance(value, bool):

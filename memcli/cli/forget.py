@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, List, Optional
+from typing import TYPE_CHECKING, Annotated, List, Optional, TextIO
 
 import typer
 
 from memcli.cli import common
 from memcli.errors import MemError
+
+if TYPE_CHECKING:
+    from memcli.services.forget import ForgetPlan
 
 app = common.typer_app()
 
@@ -40,53 +43,56 @@ def forget(
     store = common.store()
     if undo:
         restored = service.undo(store, undo)
-        common.emit_json({"restored": restored}) if json_ else print(f"Restored {len(restored)} memories")
+        common.emit_json({"restored": restored}) if json_ else print(f"Restored {common.plural(len(restored), 'memory')}")
         return
     if purge and replace_with:
         raise MemError("--purge and --replace-with are different verbs", "choose one")
     mode = "purge" if purge else "supersede" if replace_with is not None else "release"
     filters = common.make_filters(type_, since, until)
-    targets = service.select(store, ids or [], match, source, filters)
+    targets = service.select(store, ids or [], match, source, filters, mode=mode)
     if not targets:
-        common.emit_json({"mode": mode, "targets": [], "cascade": [], "flagged": []}) if json_ else print("Nothing matches.")
+        common.emit_json({"mode": mode, "targets": [], "cascade": [], "requeued": []}) if json_ else print("Nothing matches.")
         return
     plan = service.plan(store, targets, mode, replace_with)
-    if dry_run or not json_:
-        _show_plan(plan, dry_run)
+    total = len(plan.targets) + len(plan.cascade)
     if dry_run:
-        if json_:
-            common.emit_json({**plan.to_json(), "dry_run": True})
+        common.emit_json({**plan.to_json(), "dry_run": True}) if json_ else _show_plan(plan, "Would", sys.stdout)
         return
+    if not json_:
+        _show_plan(plan, "Will", sys.stderr)
     if not yes:
         if not sys.stdin.isatty():
-            raise MemError(f"refusing to {mode} {len(targets)} memories without confirmation", "pass --yes")
-        typer.confirm(f"{mode.capitalize()} {len(targets) + len(plan.cascade)} memories?", abort=True, err=True)
+            raise MemError(f"refusing to {mode} {common.plural(total, 'memory')} without confirmation", "pass --yes")
+        typer.confirm(f"{mode.capitalize()} {common.plural(total, 'memory')}?", abort=True, err=True)
     result = service.apply(store, plan)
     if json_:
         common.emit_json(result.to_json())
         return
     verb = {"release": "Released", "supersede": "Superseded", "purge": "Purged"}[mode]
-    print(f"{verb} {len(targets) + len(plan.cascade)} memories (operation {result.op_id})")
+    print(f"{verb} {common.plural(total, 'memory')} (operation {result.op_id})")
     if result.replacement is not None:
         print(f"New version: #{result.replacement.id}")
-    if plan.flagged:
-        print(f"Flagged for re-derivation at the next consolidation: {', '.join(f'#{r.id}' for r in plan.flagged)}")
+    if plan.requeued:
+        print(f"Derived again at the next consolidation, from: {', '.join(f'#{i}' for i in plan.requeued)}")
     if mode == "release":
         print(f"Undo with: mem forget --undo {result.op_id}")
     if mode == "purge":
         print("Run mem compact to rewrite the database file without the freed pages.")
 
 
-def _show_plan(plan, dry_run: bool) -> None:
-    out = common.console(stderr=True)
-    header = "Would" if dry_run else "Will"
-    out.print(f"{header} {plan.mode} {len(plan.targets)} memories:")
+def _show_plan(plan: "ForgetPlan", header: str, stream: TextIO) -> None:
+    """What a forget takes, one memory a line: to stdout for --dry-run, to stderr before asking."""
+    print(f"{header} {plan.mode} {common.plural(len(plan.targets), 'memory')}:", file=stream)
     for record in plan.targets:
-        out.print(f"  #{record.id} {common.short_time(record.observed_at)} {common.first_line(record.text, 70)}", markup=False)
-    for label, group in (("and purge, as nothing else supports them", plan.cascade),
-                         ("and flag for re-derivation (other sources remain)", plan.flagged)):
-        if group:
-            out.print(f"{header} {label}: {', '.join(f'#{r.id}' for r in group)}", markup=False)
+        marker = common.state_marker(record)
+        print(f"  #{record.id} {common.short_time(record.observed_at)}{marker} {common.first_line(record.text, 70)}",
+              file=stream)
+    if plan.cascade:
+        print(f"{header} also purge {common.plural(len(plan.cascade), 'memory')} derived from them: "
+              f"{', '.join(f'#{r.id}' for r in plan.cascade)}", file=stream)
+    if plan.requeued:
+        print(f"Their other sources are derived again at the next consolidation: "
+              f"{', '.join(f'#{i}' for i in plan.requeued)}", file=stream)
 
 
 @app.command("restore")
@@ -101,7 +107,7 @@ def restore(
     from memcli.services.forget import restore as run_restore
 
     restored = run_restore(common.store(), ids)
-    common.emit_json({"restored": restored}) if json_ else print(f"Restored {len(restored)} memories")
+    common.emit_json({"restored": restored}) if json_ else print(f"Restored {common.plural(len(restored), 'memory')}")
 
 
 @app.command("compact")

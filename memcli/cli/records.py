@@ -32,7 +32,8 @@ def add(
     source: Annotated[str, typer.Option("--source", help="Where it came from.")] = "cli",
     json_: common.JsonFlag = False,
 ) -> None:
-    """Store a memory. Exact duplicates (same text and type) are not stored twice.
+    """Store a memory. A fact or how-to already current is not stored twice; an event is stored
+    once per time it happened (the same text --at another time is another event).
 
     Example: mem add "Dentist is Dr Lee, Elm St" --type semantic --tag health
     """

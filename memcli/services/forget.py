@@ -26,9 +26,9 @@ MODES = ("release", "supersede", "purge")
 @dataclass
 class ForgetPlan:
     mode: str
-    targets: list[Record]
-    cascade: list[Record] = field(default_factory=list)   # derived records purged with their sources
-    flagged: list[Record] = field(default_factory=list)   # derived records that keep other sources
+    targets: list[Record]                                  # what was named, with its older versions for a purge
+    cascade: list[Record] = field(default_factory=list)    # derived records purged with their sources
+    requeued: list[int] = field(default_factory=list)      # their other sources, derived again next consolidation
     replace_with: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -36,7 +36,7 @@ class ForgetPlan:
             "mode": self.mode,
             "targets": [r.id for r in self.targets],
             "cascade": [r.id for r in self.cascade],
-            "flagged": [r.id for r in self.flagged],
+            "requeued": self.requeued,
         }
 
 
@@ -54,12 +54,19 @@ class ForgetResult:
 
 
 def select(store: Store, ids: Sequence[int] = (), match: str | None = None, source: str | None = None,
-           filters: Filters | None = None) -> list[Record]:
-    """The records a forget command names: by id, by whole-word phrase, by source, or by filters."""
+           filters: Filters | None = None, mode: str = "release") -> list[Record]:
+    """The records a forget command names: by id, by whole-word phrase, by source, or by filters.
+
+    Release and supersede act on current memories; a purge reaches every record that matches,
+    released, archived or superseded ones included (text that is "forgotten" must not stay)."""
+    from memcli.services.recall import check_id
+
     filters = filters or Filters()
+    if mode == "purge":
+        filters = Filters(filters.types, filters.since, filters.until, filters.tags, filters.sources, view="all")
     chosen: dict[int, Record] = {}
     if ids:
-        found = records.get_many(store, ids)
+        found = records.get_many(store, [check_id(i) for i in ids])
         missing = [i for i in ids if i not in found]
         if missing:
             raise MemError(f"no memory with id {', '.join(map(str, missing))}", "find ids with mem search or mem list")
@@ -69,13 +76,13 @@ def select(store: Store, ids: Sequence[int] = (), match: str | None = None, sour
             raise MemError("--match needs words", "e.g. --match 'Ann'")
         chosen.update({r.id: r for r in lifecycle.phrase_matches(store, match, filters)})
     if source is not None:
-        path = str(Path(source).expanduser().resolve()) if source not in ("cli", "shell") else source
+        path = str(Path(source).expanduser().resolve()) if source not in ("cli", "shell", "mcp", "tui") else source
         chosen.update({r.id: r for r in lifecycle.by_source(store, path, filters)})
     if not ids and match is None and source is None:
-        if not (filters.types or filters.since or filters.until or filters.tags or filters.sources):
+        if not filters.narrowed():
             raise MemError("nothing says what to forget", "give ids, --match TEXT, --source PATH or filters")
         chosen.update({r.id: r for r in lifecycle.by_filters(store, filters)})
-    return [chosen[i] for i in sorted(chosen)]
+    return [chosen[i] for i in sorted(chosen)]  # type: ignore[index]
 
 
 def plan(store: Store, targets: list[Record], mode: str, replace_with: str | None = None) -> ForgetPlan:
@@ -87,23 +94,30 @@ def plan(store: Store, targets: list[Record], mode: str, replace_with: str | Non
             raise MemError(f"--replace-with needs exactly one memory, {len(targets)} matched", "name one id")
         if not (replace_with or "").strip():
             raise MemError("--replace-with needs the new text", "e.g. --replace-with 'I live in Berlin'")
+        if not targets[0].is_head:
+            raise MemError(f"#{targets[0].id} is an old version (superseded by #{targets[0].superseded_by})",
+                           "replace the current version instead (see mem history)")
     if mode == "purge":
-        result.cascade, result.flagged = _cascade(store, {r.id for r in targets})
+        result.targets, result.cascade, result.requeued = _purge_closure(store, targets)
     return result
 
 
-def _cascade(store: Store, purged: set[int]) -> tuple[list[Record], list[Record]]:
-    """Derived records left with no sources go too (recursively); the others are flagged."""
-    gone = set(purged)
-    frontier = set(purged)
+def _purge_closure(store: Store, named: list[Record]) -> tuple[list[Record], list[Record], list[int]]:
+    """What a purge of `named` takes: their older versions (never a newer version someone wrote
+    afterwards), and every derived record built from any of them (a digest or fact may quote the
+    purged text), and so on. The derived records' other sources are queued so that consolidation
+    derives them again without the purged text; a derived record they had replaced comes back."""
+    targets = {r.id for r in named} | lifecycle.older_versions(store, {r.id for r in named})
+    gone = set(targets)
+    frontier = set(targets)
     while frontier:
         derived = lifecycle.derived_from_any(store, frontier) - gone
-        sources = lifecycle.sources_of(store, derived)
-        frontier = {d for d in derived if sources[d] <= gone}
-        gone |= frontier
-    flagged = lifecycle.derived_from_any(store, gone) - gone
-    found = records.get_many(store, (gone - purged) | flagged)
-    return ([found[i] for i in sorted(gone - purged)], [found[i] for i in sorted(flagged)])
+        gone |= derived
+        frontier = derived
+    cascade = gone - targets
+    requeued = sorted(set().union(*lifecycle.sources_of(store, cascade).values()) - gone) if cascade else []
+    found = records.get_many(store, gone)
+    return [found[i] for i in sorted(targets)], [found[i] for i in sorted(cascade)], requeued
 
 
 def apply(store: Store, forget: ForgetPlan, actor: str = "cli") -> ForgetResult:
@@ -118,30 +132,45 @@ def apply(store: Store, forget: ForgetPlan, actor: str = "cli") -> ForgetResult:
             for record in forget.targets:
                 events.log(store, actor, "release", record.id, op_id, previous_state=record.state)
         elif forget.mode == "supersede":
-            old = forget.targets[0]
-            new = build_record(forget.replace_with or "", old.type, source="cli", tags=old.tags)
-            new.valid_from = now
-            records.insert(store, new)
-            lifecycle.end_validity(store, old.id, now, new.id)
-            records.add_provenance(store, new.id, [old.id], op_id)
-            events.log(store, actor, "supersede", old.id, op_id, superseded_by=new.id)
-            events.log(store, actor, "add", new.id, op_id, supersedes=old.id, type=new.type)
-            result.replacement = new
+            result.replacement = _supersede(store, forget.targets[0], forget.replace_with or "", now, op_id, actor)
         else:
-            gone = forget.targets + forget.cascade
-            for record in forget.flagged:
-                lifecycle.flag_for_rederive(store, record.id)
-                events.log(store, actor, "flag", record.id, op_id, reason="a source was purged")
-            lifecycle.purge(store, [r.id for r in gone])
-            # Neighbours carried the purged text as context, and sessions as their body.
-            fts_index.refresh_sessions(store, {r.session for r in gone if r.session})
-            lifecycle.optimize_indexes(store)
-            for record in gone:
-                lifecycle.scrub_events(store, record.id, record.content_hash)
-                events.log(store, actor, "purge", record.id, op_id, hash=record.content_hash)
+            _purge(store, forget, op_id, actor)
     if forget.mode == "purge":
         lifecycle.checkpoint(store)
     return result
+
+
+def _supersede(store: Store, old: Record, text: str, now: str, op_id: str, actor: str) -> Record:
+    """A new version takes over from `old`. It is the same item of the same source (a corrected
+    note chunk stays that chunk: ingesting the unchanged note again does not bring the old text
+    back), and an event keeps the time it happened."""
+    new = build_record(text, old.type, observed_at=old.observed_at if old.type == "episodic" else None,
+                       source=old.source, tags=old.tags, source_ref=old.source_ref, session=old.session,
+                       speaker=old.speaker, metadata={**old.metadata, "edited_from": old.id})
+    new.valid_from = now
+    records.insert(store, new)
+    lifecycle.end_validity(store, old.id, now, new.id)
+    events.log(store, actor, "supersede", old.id, op_id, superseded_by=new.id)
+    events.log(store, actor, "add", new.id, op_id, supersedes=old.id, type=new.type)
+    return new
+
+
+def _purge(store: Store, forget: ForgetPlan, op_id: str, actor: str) -> None:
+    gone = forget.targets + forget.cascade
+    ids = [r.id for r in gone if r.id is not None]
+    lifecycle.requeue(store, forget.requeued)
+    for reopened in lifecycle.reopen_replaced_by(store, ids):
+        events.log(store, actor, "reopen", reopened, op_id, reason="what replaced it was purged")
+    lifecycle.purge(store, ids)
+    lifecycle.scrub_journal(store, ids)
+    # Neighbours carried the purged text as context, and sessions as their body.
+    fts_index.refresh_sessions(store, {r.session for r in gone if r.session})
+    lifecycle.optimize_indexes(store)
+    for record in gone:
+        lifecycle.scrub_events(store, record.id, record.content_hash)  # type: ignore[arg-type]
+        events.log(store, actor, "purge", record.id, op_id, hash=record.content_hash)
+    for source_id in forget.requeued:
+        events.log(store, actor, "requeue", source_id, op_id, reason="a record derived from it was purged")
 
 
 def undo(store: Store, op_id: str, actor: str = "cli") -> list[int]:

@@ -54,9 +54,13 @@ def build_record(text: str, type_: str = "episodic", *, observed_at: str | None 
 
 
 def remember(store: Store, record: Record, actor: str = "cli") -> Remembered:
-    """Store `record` unless the same text of the same type is already there."""
+    """Store `record` unless it is already there. A fact or a how-to is the same memory when its
+    text is; an event is the same event only at the same moment ("went to the gym" on three days
+    is three memories). Only current memories count: a released or superseded one added again
+    comes back as a new current memory."""
     with store.transaction():
-        existing = records.find_by_hash(store, record.type, record.content_hash)
+        at = record.observed_at if record.type == "episodic" else None
+        existing = records.find_same(store, record.type, record.content_hash, at)
         if existing is not None:
             return Remembered(existing, created=False)
         records.insert(store, record)

@@ -81,10 +81,59 @@ def derived_from_any(store: Store, source_ids: Iterable[int]) -> set[int]:
     return {row[0] for row in rows}
 
 
-def flag_for_rederive(store: Store, record_id: int) -> None:
-    store.execute(
-        "UPDATE records SET metadata = json_set(metadata, '$.needs_rederive', json('true')) WHERE id = ?", (record_id,)
+def older_versions(store: Store, ids: Iterable[int]) -> set[int]:
+    """Every record that `ids` superseded, directly or through other versions."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    rows = store.execute(
+        f"""
+        WITH RECURSIVE older(id) AS (
+            SELECT id FROM records WHERE superseded_by IN ({_marks(ids)})
+            UNION SELECT r.id FROM records r JOIN older o ON r.superseded_by = o.id
+        ) SELECT id FROM older
+        """,
+        ids,
     )
+    return {row[0] for row in rows} - set(ids)
+
+
+def reopen_replaced_by(store: Store, ids: Sequence[int]) -> list[int]:
+    """Records superseded by one of `ids` (and not among them) become current again."""
+    if not ids:
+        return []
+    marks = _marks(ids)
+    rows = store.execute(f"SELECT id FROM records WHERE superseded_by IN ({marks}) AND id NOT IN ({marks})",
+                         [*ids, *ids]).fetchall()
+    reopened = [row[0] for row in rows]
+    if reopened:
+        store.execute(f"UPDATE records SET valid_to = NULL, superseded_by = NULL WHERE id IN ({_marks(reopened)})",
+                      reopened)
+    return reopened
+
+
+def requeue(store: Store, source_ids: Sequence[int]) -> None:
+    """Let consolidation derive from these records again (what it derived was purged)."""
+    if source_ids:
+        store.execute(f"DELETE FROM consolidated WHERE record_id IN ({_marks(source_ids)})", list(source_ids))
+
+
+def scrub_journal(store: Store, ids: Sequence[int]) -> None:
+    """A consolidation run's before-images and keys of purged records go: undoing that run can
+    never bring purged text back (it restores everything else)."""
+    if not ids:
+        return
+    for start in range(0, len(ids), 400):
+        chunk = [str(i) for i in ids[start:start + 400]]
+        marks = _marks(chunk)
+        store.execute(
+            f"DELETE FROM run_journal WHERE "
+            f"(table_name = 'records' AND json_extract(row_key, '$.id') IN ({marks})) OR "
+            f"(table_name = 'provenance' AND (json_extract(row_key, '$.derived_id') IN ({marks}) "
+            f"  OR json_extract(row_key, '$.source_id') IN ({marks}))) OR "
+            f"(table_name = 'consolidated' AND json_extract(row_key, '$.record_id') IN ({marks}))",
+            [*map(int, chunk), *map(int, chunk), *map(int, chunk), *map(int, chunk)],
+        )
 
 
 def purge(store: Store, ids: Sequence[int]) -> None:

@@ -52,10 +52,15 @@ def get_many(store: Store, ids: Iterable[int]) -> dict[int, Record]:
     return found
 
 
-def find_by_hash(store: Store, type_: str, digest: str) -> Record | None:
-    row = store.execute(
-        "SELECT * FROM records WHERE content_hash = ? AND type = ? ORDER BY id LIMIT 1", (digest, type_)
-    ).fetchone()
+def find_same(store: Store, type_: str, digest: str, observed_at: str | None = None) -> Record | None:
+    """The oldest current record of this type with this text (and, when given, observed at this
+    moment). A released or ended one does not count: adding it again makes it current again."""
+    sql = f"SELECT * FROM records WHERE content_hash = ? AND type = ? AND {visibility.current()}"
+    params: list[Any] = [digest, type_]
+    if observed_at is not None:
+        sql += " AND observed_at = ?"
+        params.append(observed_at)
+    row = store.execute(sql + " ORDER BY id LIMIT 1", params).fetchone()
     return Record.from_row(row) if row else None
 
 

@@ -22,6 +22,8 @@ class MemApp(App[None]):
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="mem.help"),
         Binding("q", "quit", "Quit", id="mem.quit", show=False),  # in the help; the footer is full
+        # Ctrl-C quits from anywhere, the search box included (Textual's default only hints at ctrl+q).
+        Binding("ctrl+c", "quit", "Quit", id="mem.interrupt", show=False, priority=True),
     ]
 
     def __init__(self, backend: Backend, user_keys: dict[str, str] | None = None, llm_model: str | None = None) -> None:
@@ -31,6 +33,11 @@ class MemApp(App[None]):
         self._llm_model = llm_model
 
     def on_mount(self) -> None:
+        import asyncio
+
+        from memcli.tui.threads import DaemonExecutor
+
+        asyncio.get_running_loop().set_default_executor(DaemonExecutor())  # quitting never waits on a worker
         if self.user_keys:
             self.set_keymap(self.user_keys)
         from memcli.tui.screens.main import MainScreen

@@ -49,8 +49,13 @@ class Backend:
         return cls(open_db(path))
 
     def close(self) -> None:
-        with self._lock:
-            self.store.close()
+        # A worker may still hold the lock (a slow search while the user quits): don't wait for it;
+        # the process is ending and SQLite rolls back whatever it had not committed.
+        if self._lock.acquire(timeout=1.0):
+            try:
+                self.store.close()
+            finally:
+                self._lock.release()
 
     def _locked(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with self._lock:

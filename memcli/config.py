@@ -84,10 +84,7 @@ def set_value(key: str, raw: str, path: Path | None = None) -> Any:
     value = parse_value(raw)
     node[parts[-1]] = value
     paths.ensure_private_dir(path.parent)
-    tmp = path.with_suffix(".toml.tmp")
-    with open(tmp, "wb") as fh:
-        tomli_w.dump(data, fh)
-    os.replace(tmp, path)  # atomic: a crash never leaves half a config
+    paths.replace_private(path, tomli_w.dumps(data))  # whole, 0600: a crash never leaves half a config
     return value
 
 

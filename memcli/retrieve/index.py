@@ -91,7 +91,9 @@ def embed_lock(store: Store) -> Any:
     or None when another process holds it."""
     import fcntl
 
-    handle = open(store.path.with_name(store.path.name + ".embed.lock"), "a+")
+    from memcli.paths import open_private
+
+    handle = open_private(store.path.with_name(store.path.name + ".embed.lock"), "a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -105,12 +107,14 @@ def spawn_background(store: Store) -> bool:
     import os
     import subprocess
 
+    from memcli.paths import open_private
+
     probe = embed_lock(store)
     if probe is None:
         return False  # already running
     probe.close()  # released: the child takes it
     log = store.path.with_name(store.path.name + ".embed.log")
-    with open(log, "ab") as out:
+    with open_private(log, "ab") as out:
         subprocess.Popen(
             [sys.executable, "-m", "memcli", "reindex", "--pending", "--quiet"],
             env={**os.environ, "MEM_DB": str(store.path)}, stdin=subprocess.DEVNULL, stdout=out, stderr=out,

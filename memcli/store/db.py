@@ -64,7 +64,8 @@ class Store:
 def _prepare_file(path: Path) -> None:
     parent = path.parent
     try:
-        paths.ensure_private_dir(parent)
+        # mem's own data dir is closed to 0700; a directory named through MEM_DB is the user's.
+        paths.ensure_private_dir(parent, tighten=parent == paths.data_dir())
     except OSError as exc:
         raise MemError(f"cannot create the database directory {parent}: {exc.strerror}",
                        "set MEM_HOME or MEM_DB to a writable place") from exc
@@ -72,8 +73,7 @@ def _prepare_file(path: Path) -> None:
         raise MemError(f"database path {path} is a directory", "point MEM_DB at a file")
     if not path.exists():
         try:
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
+            paths.open_private(path, "ab").close()  # 0600; SQLite gives -wal and -shm the same mode
         except OSError as exc:
             raise MemError(f"cannot create the database {path}: {exc.strerror}",
                            "set MEM_HOME or MEM_DB to a writable place") from exc

@@ -72,30 +72,23 @@ def ensure_private_dir(path: Path, *, tighten: bool = True) -> None:
             pass  # not ours to change (read-only mount, another owner): use it as it is
 
 
-def open_private(path: Path | str, mode: str = "w", *, encoding: str | None = None,
-                 errors: str | None = None, newline: str | None = None, exclusive: bool = False) -> IO[Any]:
-    """`open(path, mode)` for writing ("w", "a", "a+", with "b" for bytes), except that a file
-    it creates is 0600 whatever the umask; an existing file keeps its mode. `exclusive`
-    refuses to open a file that already exists (FileExistsError)."""
-    flags = os.O_RDWR if "+" in mode else os.O_WRONLY
-    flags |= os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-    if "a" in mode:
-        flags |= os.O_APPEND
-    elif "w" in mode:
-        flags |= os.O_TRUNC
+def open_private(path: Path | str, mode: str = "w", *, encoding: str | None = None, errors: str | None = None,
+                 newline: str | None = None, exclusive: bool = False) -> IO[Any]:
+    """`open(path, mode)` for writing, except that a file it creates is 0600 whatever the umask;
+    an existing file keeps its mode. `exclusive` refuses a file that exists (FileExistsError)."""
     if exclusive:
-        flags |= os.O_EXCL
-    existed = not exclusive and os.path.exists(path)
-    fd = os.open(path, flags, FILE_MODE)
-    try:
+        mode = mode.replace("w", "x")
+    existed = "x" not in mode and os.path.exists(path)
+
+    def opener(name: str, flags: int) -> int:
+        fd = os.open(name, flags, FILE_MODE)
         if not existed:
             os.fchmod(fd, FILE_MODE)  # os.open's mode is filtered by the umask too
-        if "b" in mode:
-            return os.fdopen(fd, mode)
-        return os.fdopen(fd, mode, encoding=encoding or "utf-8", errors=errors, newline=newline)
-    except BaseException:
-        os.close(fd)
-        raise
+        return fd
+
+    if "b" in mode:
+        return open(path, mode, opener=opener)
+    return open(path, mode, encoding=encoding or "utf-8", errors=errors, newline=newline, opener=opener)
 
 
 def replace_private(path: Path, data: bytes | str) -> None:

@@ -40,6 +40,12 @@ def env_name(key: str) -> str:
     return "MEM_" + key.upper().replace(".", "_")
 
 
+def env_value(key: str) -> Any:
+    """The environment's override of `key` (MEM_LLM_MODEL for llm.model), or None."""
+    override = os.environ.get(env_name(key))
+    return None if override is None else parse_value(override)
+
+
 def get(key: str, data: dict[str, Any] | None = None) -> Any:
     """A setting: the environment (MEM_LLM_MODEL for llm.model) wins over config.toml,
     which wins over the default."""

@@ -48,28 +48,32 @@ def config_path() -> Path:
     return config_dir() / CONFIG_NAME
 
 
-def ensure_private_dir(path: Path, *, tighten: bool = True) -> None:
-    """Create `path` and every missing parent 0700. With `tighten`, a directory of mem's own
-    that exists with group or other bits (made by an older mem, or under a loose umask) is
-    closed to 0700; pass tighten=False for a directory the user chose for something else."""
+def ensure_private_dir(path: Path, *, tighten: bool = True) -> list[Path]:
+    """Create `path` and every missing parent 0700; returns the directories it made. With
+    `tighten`, a directory of mem's own that exists with group or other bits (made by an older
+    mem, or under a loose umask) loses them; pass tighten=False for one the user chose."""
     missing: list[Path] = []
     probe = path
     while not probe.exists() and probe != probe.parent:
         missing.append(probe)
         probe = probe.parent
+    made: list[Path] = []
     for directory in reversed(missing):
         try:
             os.mkdir(directory, DIR_MODE)
         except FileExistsError:  # made meanwhile by another process: theirs to set
             continue
         os.chmod(directory, DIR_MODE)  # mkdir's mode is filtered by the umask
+        made.append(directory)
     if tighten and not missing:
         try:
             info = path.stat()
             if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and info.st_mode & 0o077:
-                os.chmod(path, DIR_MODE)
+                # Only ever removes bits: a directory made read-only on purpose stays read-only.
+                os.chmod(path, stat.S_IMODE(info.st_mode) & DIR_MODE)
         except OSError:
             pass  # not ours to change (read-only mount, another owner): use it as it is
+    return made
 
 
 def open_private(path: Path | str, mode: str = "w", *, encoding: str | None = None, errors: str | None = None,

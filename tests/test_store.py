@@ -170,6 +170,7 @@ def test_a_read_only_store_is_searched_and_listed(mem, mem_home, read_only, what
     read_only(mem_home / "mem.db" if what == "file" else mem_home)
     assert [hit["text"] for hit in mem.json("search", "dentist")] == ["Dentist is Dr Lee on Elm St"]
     assert len(mem.json("list")) == 2 and mem.json("show", "1")["id"] == 1
+    assert "Dr Lee" in mem("ask", "who is my dentist?", "--offline").stdout
     assert "read-only" in one_error_line(mem("add", "cannot go in", code=2))
     assert "read-only" in one_error_line(mem("pin", "1", code=2))
     assert digest(mem_home / "mem.db") == before

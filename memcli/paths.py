@@ -65,7 +65,7 @@ def ensure_private_dir(path: Path, *, tighten: bool = True) -> list[Path]:
             continue
         os.chmod(directory, DIR_MODE)  # mkdir's mode is filtered by the umask
         made.append(directory)
-    if tighten and not missing:
+    if tighten and not missing and os.path.realpath(path) != os.path.realpath(Path.home()):  # MEM_HOME=~
         try:
             info = path.stat()
             if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and info.st_mode & 0o077:

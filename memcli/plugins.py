@@ -72,9 +72,7 @@ def _scan(refresh: bool) -> list[dict[str, str]]:
     found.sort(key=lambda ep: ep["name"])
     try:
         paths.ensure_private_dir(cache.parent)
-        temp = cache.with_name(f"{CACHE_NAME}.{os.getpid()}.tmp")
-        temp.write_text(json.dumps({"key": key, "entry_points": found}), encoding="utf-8")
-        os.replace(temp, cache)
+        paths.replace_private(cache, json.dumps({"key": key, "entry_points": found}))
     except OSError:
         pass  # a read-only home only costs the scan next time
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 import time
 from typing import Any
 
@@ -140,7 +141,9 @@ def test_settings_come_from_config_or_the_flag(mem):
     mem("config", "set", "llm.timeout", "7")
     assert Settings.resolve() == Settings("ollama/llama3.2", None, 7.0)
     assert Settings.resolve("openai/x").model == "openai/x"
-    mem("config", "set", "llm.timeout", "soon")
+    assert "takes a number" in mem("config", "set", "llm.timeout", "soon", code=2).stderr  # refused when set
+    config_file = Path(os.environ["MEM_HOME"]) / "config.toml"
+    config_file.write_text(config_file.read_text().replace("timeout = 7", 'timeout = "soon"'))  # or edited by hand
     with pytest.raises(MemError, match="llm.timeout"):
         Settings.resolve()
 

@@ -15,6 +15,7 @@ CHAT = [
     for day, text in enumerate([
         "We should book the train to Lisbon", "Ok, the 9:40 from Madrid", "I will bring the tickets",
         "Hotel near Alfama, booked", "Dinner at Rosa's on Friday", "Back on Sunday evening",
+        "Taxi to the airport at six",
     ], start=1)
 ]
 
@@ -26,13 +27,15 @@ def rich(mem, tmp_path) -> Path:
     chat = tmp_path / "chat.jsonl"
     chat.write_text("".join(json.dumps(turn) + "\n" for turn in CHAT), encoding="utf-8")
     mem("ingest", str(chat))
-    mem("add", "Dentist is Dr Lee, Elm St", "--type", "semantic", "--tag", "health", "--at", "2023-11-02T09:00")
-    mem("add", "Renewed my passport — 10 years", "--tag", "admin", "--tag", "travel")
+    dentist = mem.json("add", "Dentist is Dr Lee, Elm St", "--type", "semantic", "--tag", "health",
+                       "--at", "2023-11-02T09:00")["id"]
+    passport = mem.json("add", "Renewed my passport — 10 years", "--tag", "admin", "--tag", "travel")["id"]
     mem("add", "Use `git rebase -i` to squash", "--type", "procedural")
     mem("consolidate", "--offline")
-    mem("forget", "7", "--replace-with", "Dentist is Dr Ng, Oak Road", "--yes")
-    mem("forget", "8", "--yes")
-    mem("forget", "--match", "Sunday evening", "--purge", "--yes")
+    mem("forget", str(dentist), "--replace-with", "Dentist is Dr Ng, Oak Road", "--yes")
+    mem("forget", str(passport), "--yes")
+    mem("forget", "--match", "Sunday evening", "--purge", "--yes")  # takes the session digest with it
+    mem("consolidate", "--offline")  # which is derived again from the turns left
     store = open_db()
     from memcli.store import llm_calls, vectors
     import numpy as np
@@ -157,3 +160,88 @@ def test_every_table_is_exported_or_derived():
     store = open_db()
     unknown = set(dump.table_names(store)) - set(dump.TABLES) - dump.DERIVED
     assert unknown == set(), f"add {sorted(unknown)} to memcli/store/dump.py TABLES or DERIVED"
+
+
+# --- where -o writes: through symlinks, in place, never over a device, never half a file ---
+
+def file_mode(path: Path) -> int:
+    import stat
+
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_export_writes_through_a_symlink(mem, tmp_path):
+    mem("add", "a note to back up")
+    real = tmp_path / "dotfiles" / "backup.jsonl"
+    real.parent.mkdir()
+    real.write_text("yesterday's backup\n")
+    link = tmp_path / "backup.jsonl"
+    link.symlink_to(real)
+    mem("export", "-o", str(link))
+    assert link.is_symlink() and link.resolve() == real
+    assert "a note to back up" in real.read_text()
+
+
+def test_export_into_an_existing_file_keeps_its_mode_and_inode(mem, tmp_path):
+    mem("add", "short")
+    target = tmp_path / "backup.jsonl"
+    target.write_text("x" * 100_000)  # longer than the export: nothing of it may remain
+    target.chmod(0o640)
+    inode = target.stat().st_ino
+    mem("export", "-o", str(target))
+    assert file_mode(target) == 0o640 and target.stat().st_ino == inode
+    assert "x" * 10 not in target.read_text() and '"short"' in target.read_text()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file left
+
+
+def test_a_new_export_file_is_private(mem, tmp_path):
+    mem("add", "private")
+    mem("export", "-o", str(tmp_path / "new.jsonl"))
+    assert file_mode(tmp_path / "new.jsonl") == 0o600
+
+
+def special_files(tmp_path: Path) -> list[tuple[Path, str]]:
+    import os
+    import stat
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    found = [(fifo, "named pipe"), (tmp_path, "is a directory")]
+    if os.geteuid() == 0:  # a device node of our own, never the machine's /dev/null
+        device = tmp_path / "null"
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        found.append((device, "character device"))
+    return found
+
+
+def test_export_refuses_devices_pipes_and_directories(mem, tmp_path):
+    import stat
+
+    mem("add", "secret things")
+    for path, needle in special_files(tmp_path):
+        before = path.lstat()
+        result = mem("export", "-o", str(path), code=2)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and needle in lines[0], result.stderr
+        after = path.lstat()
+        assert stat.S_IFMT(after.st_mode) == stat.S_IFMT(before.st_mode) and after.st_ino == before.st_ino
+
+
+def test_a_failed_export_leaves_no_file_and_the_old_one_whole(mem, tmp_path, monkeypatch):
+    mem("add", "one")
+
+    def broken(store, out, **kwargs):
+        out.write('{"format":"memcli-export"}\n')
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("memcli.services.transfer.export_jsonl", broken)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = mem("export", "-o", str(folder / "new.jsonl"), code=2)
+    assert "No space left" in result.stderr
+    assert list(folder.iterdir()) == []
+    old = folder / "old.jsonl"
+    old.write_text("the old backup\n")
+    mem("export", "-o", str(old), code=2)
+    assert old.read_text() == "the old backup\n"
+    assert [p.name for p in folder.iterdir()] == ["old.jsonl"]

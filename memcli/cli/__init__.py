@@ -92,14 +92,21 @@ class LazyGroup(TyperGroup):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: Any) -> Any:
+        args: list[str] = []
         try:  # shell commands waiting in the hook's spool become memories first; never blocks
             args = [*(ctx._protected_args if hasattr(ctx, "_protected_args") else ctx.protected_args), *ctx.args]
             if args and args[0] != "hook" and "--help" not in args and "-h" not in args:
                 from memcli.services.spool import drain_if_pending
+                from memcli.store.db import no_waiting
 
-                drain_if_pending()
+                with no_waiting():  # a busy database: the spool waits for a later command
+                    drain_if_pending()
         except Exception:
             pass
+        if args and "--help" not in args and "-h" not in args:  # adds kept while the db was busy
+            from memcli.services import pending
+
+            pending.drain_if_pending()
         try:
             return super().invoke(ctx)
         except MemError as error:

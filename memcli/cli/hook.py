@@ -124,7 +124,7 @@ def pause() -> None:
 
     flag = spool.pause_path()
     paths.ensure_private_dir(flag.parent)
-    flag.touch()
+    paths.open_private(flag, "a").close()
     print("Shell logging paused; mem hook resume turns it back on.")
 
 

@@ -38,6 +38,7 @@ def add(
     Example: mem add "Dentist is Dr Lee, Elm St" --type semantic --tag health
     """
     from memcli.services.remember import build_record, remember
+    from memcli.store.db import StoreBusy
     from memcli.timeparse import parse_when, to_db
 
     words = text or []
@@ -49,7 +50,16 @@ def add(
         body = " ".join(words)
     observed_at = to_db(parse_when(at)) if at else None
     record = build_record(body, type_, observed_at=observed_at, source=source, tags=tag or ())
-    result = remember(common.store(), record)
+    try:
+        result = remember(common.store(), record)
+    except StoreBusy as busy:  # never lose what was typed: keep it for the next command
+        from memcli.services import pending
+
+        kept = pending.save(record)
+        if json_:
+            common.emit_json({**record.to_json(created=False), "pending": str(kept)})
+        print(f"{busy.message}; kept the memory in {kept}: the next mem command stores it", file=sys.stderr)
+        return
     if json_:
         common.emit_json(result.record.to_json(created=result.created))
     elif result.created:

@@ -36,16 +36,16 @@ def install(
     systemd: SystemdFlag = False,
     json_: common.JsonFlag = False,
 ) -> None:
-    """Install the nightly job (idempotent; a second install moves it to the new time).
+    """Install the nightly job (idempotent; a second install moves it to the new time, and
+    installing with one backend removes mem's job from the other). A failed install leaves
+    nothing behind.
 
     Example: mem schedule install --at 02:15 --cron
     """
-    from memcli import paths
     from memcli.services import schedule
 
     hour, minute = schedule.parse_at(at)
     backend = _backend(cron, systemd)
-    paths.ensure_private_dir(paths.data_dir())
     if backend == "cron":
         action = schedule.cron_install(hour, minute)
     else:
@@ -83,7 +83,8 @@ def remove(cron: CronFlag = False, systemd: SystemdFlag = False, json_: common.J
 
 @schedule_app.command("status")
 def status(json_: common.JsonFlag = False) -> None:
-    """Whether the nightly job is installed, its next run, and how the last run went.
+    """Whether the nightly job is installed and can run (if not, why, and what to do), its next
+    run, and how the last run went.
 
     Example: mem schedule status --json
     """
@@ -95,6 +96,8 @@ def status(json_: common.JsonFlag = False) -> None:
         return
     if not data["installed"]:
         print("Nightly job: not installed (mem schedule install)")
+    elif not data["runnable"]:
+        print(f"Nightly job: {data['backend']} at {data['at']}, but it cannot run: {data['problem']}; {data['fix']}")
     else:
         print(f"Nightly job: {data['backend']} at {data['at']}; next run {data['next_run']}")
     print(f"Last run: {data['last_run'] or 'never'} - {data['last_result']}"

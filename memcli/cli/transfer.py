@@ -74,20 +74,10 @@ def export(
 
 
 def _export_to_file(db, path: Path, types: list[str], since: Optional[str], vectors: bool) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """Written beside the target and renamed at the end: an interrupted export leaves no half file."""
-    from memcli.services import transfer
+    """Into the file as given (through a symlink, in place, never over a device); see services/outfile."""
+    from memcli.services import outfile, transfer
 
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temp, "w", encoding="utf-8", newline="\n") as out:
-            counts = transfer.export_jsonl(db, out, types=types, since=since, vectors=vectors)
-        os.replace(temp, path)
-    except OSError as exc:
-        raise MemError(f"cannot write {path}: {exc.strerror}", "pick a writable path") from None
-    finally:
-        if temp.exists():
-            temp.unlink()
-    return counts
+    return outfile.write_text(path, lambda out: transfer.export_jsonl(db, out, types=types, since=since, vectors=vectors))
 
 
 @app.command("import")

@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from memcli.paths import open_private
 from memcli.retrieve import embedding
 from memcli.store import Store, vectors
 
@@ -60,7 +61,7 @@ def embed_lock(store: Store) -> IO[str] | None:
     or None when another process holds it."""
     import fcntl
 
-    handle = open(store.path.with_name(store.path.name + ".embed.lock"), "a+")
+    handle = open_private(store.path.with_name(store.path.name + ".embed.lock"), "a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -76,7 +77,7 @@ def spawn_background(store: Store) -> bool:
         return False  # already running
     probe.close()  # released: the child takes it
     log = store.path.with_name(store.path.name + ".embed.log")
-    with open(log, "ab") as out:
+    with open_private(log, "ab") as out:
         subprocess.Popen(
             [sys.executable, "-m", "memcli", "reindex", "--pending", "--quiet"],
             env={**os.environ, "MEM_DB": str(store.path)}, stdin=subprocess.DEVNULL, stdout=out, stderr=out,

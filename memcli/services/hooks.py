@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import memcli
+from memcli import paths
 from memcli.errors import MemError
 
 SHELLS = ("bash", "zsh", "fish")
@@ -78,10 +79,11 @@ def _write(path: Path, lines: list[str]) -> None:
     """Atomic replace of the real file (an rc file is often a symlink into a dotfiles repo)."""
     target = path.resolve()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        paths.ensure_private_dir(target.parent, tighten=False)  # e.g. ~/.config/fish: 0700 if mem makes it
+        # The rc file is the user's: it keeps its mode (a new one gets the usual 0644; it holds no memories).
         mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
         tmp = target.with_name(f".{target.name}.mem-tmp")
-        with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as fh:
+        with paths.open_private(tmp, "w", errors="surrogateescape") as fh:
             fh.writelines(lines)
         os.chmod(tmp, mode)
         os.replace(tmp, target)

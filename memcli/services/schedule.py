@@ -4,8 +4,14 @@ cron: one line in the user's crontab, ending with the marker comment `# mem-sche
 comment to cron's /bin/sh), edited through the system `crontab -l` / `crontab -` (python-crontab
 is LGPL and slow to import). `MEM_CRONTAB` names another crontab binary (tests use a fake one).
 systemd: mem-schedule.service + mem-schedule.timer in ~/.config/systemd/user (`MEM_SYSTEMCTL`
-names another systemctl). Both write the jobs' output to <data dir>/schedule.log; a cron run ends
-with a `mem-schedule: finished ingest=N consolidate=N` line that `status` reads.
+names another systemctl). Both write the jobs' output to <data dir>/schedule.log (0600: the
+jobs run under umask 077); a cron run ends with a `mem-schedule: finished ingest=N
+consolidate=N` line that `status` reads.
+
+Every way the job could not run is checked where it can be, and each error names one thing to
+do: an install that fails leaves nothing behind (units removed or restored, reloads undone),
+installing with one backend removes mem's job from the other (never two nightly runs), and
+`status` says "cannot run" with the reason instead of a next run that will not happen.
 """
 
 from __future__ import annotations
@@ -60,9 +66,36 @@ def _env_prefix() -> str:
 
 def cron_line(hour: int, minute: int) -> str:
     mem, log, env = shlex.quote(mem_executable()), shlex.quote(str(log_path())), _env_prefix()
-    job = (f"{env}{mem} hook ingest >>{log} 2>&1; i=$?; {env}{mem} consolidate >>{log} 2>&1; c=$?; "
+    job = (f"umask 077; {env}{mem} hook ingest >>{log} 2>&1; i=$?; {env}{mem} consolidate >>{log} 2>&1; c=$?; "
            f"echo \"mem-schedule: finished ingest=$i consolidate=$c\" >>{log}")
     return f"{minute} {hour} * * * {job}  {MARKER}"
+
+
+def _prepare_log() -> None:
+    """The log exists, 0600, before a job appends to it (cron's shell would make it 0644)."""
+    paths.ensure_private_dir(log_path().parent)
+    paths.open_private(log_path(), "a").close()
+
+
+def _job_executable(command: str) -> str | None:
+    """The mem a cron line or an ExecStart= runs: the first word that is not umask or NAME=value."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    for word in words:
+        if word in ("umask", "077;") or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", word):
+            continue
+        return word.lstrip("-")
+    return None
+
+
+def _missing_executable(command: str) -> tuple[str, str] | None:
+    mem = _job_executable(command)
+    if mem and not os.access(mem, os.X_OK):
+        return (f"the job runs {mem}, which no longer exists (memcli moved or uninstalled?)",
+                "run mem schedule install again: it writes this mem's path")
+    return None
 
 
 # --- cron ----------------------------------------------------------------------------------------
@@ -71,15 +104,44 @@ def _crontab_bin() -> str:
     return os.environ.get("MEM_CRONTAB") or "crontab"
 
 
+INSTALL_CRON = "install cron (e.g. sudo apt install cron) and start it"
+
+
+def cron_daemon_running() -> bool | None:
+    """Whether a cron daemon is running: None when this system cannot tell (no /proc, as on
+    macOS, where launchd starts cron when needed; or a /proc that hides other users' processes)."""
+    proc = Path("/proc")
+    if not (proc / "1").exists():
+        return None
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("cron", "crond", "fcron", "cronie", "dcron"):
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+def cron_problem() -> tuple[str, str] | None:
+    """Why a cron job would not run here, with the one thing to do; None when it would."""
+    if shutil.which(_crontab_bin()) is None:
+        return "the crontab command is not installed", INSTALL_CRON
+    if cron_daemon_running() is False:
+        return "no cron daemon is running, so a cron job would never run", "start cron (e.g. sudo service cron start)"
+    return None
+
+
 def read_crontab() -> list[str]:
     try:
         done = subprocess.run([_crontab_bin(), "-l"], capture_output=True, text=True, timeout=30)
     except FileNotFoundError as exc:
-        raise MemError("the crontab command is not installed", "install cron, or use --systemd") from exc
+        raise MemError("the crontab command is not installed", _instead("cron", INSTALL_CRON)) from exc
     if done.returncode != 0:
         if "no crontab" in done.stderr.lower():
             return []
-        raise MemError(f"crontab -l failed: {done.stderr.strip() or done.returncode}", "check that cron works for you")
+        raise MemError(f"crontab -l failed: {done.stderr.strip() or done.returncode}",
+                       _instead("cron", "ask for crontab to be allowed for you (/etc/cron.allow)"))
     return done.stdout.splitlines()
 
 
@@ -87,7 +149,8 @@ def write_crontab(lines: list[str]) -> None:
     text = "".join(line + "\n" for line in lines)
     done = subprocess.run([_crontab_bin(), "-"], input=text, capture_output=True, text=True, timeout=30)
     if done.returncode != 0:
-        raise MemError(f"crontab - failed: {done.stderr.strip() or done.returncode}", "check that cron works for you")
+        raise MemError(f"crontab - failed: {done.stderr.strip() or done.returncode}",
+                       _instead("cron", "ask for crontab to be allowed for you (/etc/cron.allow)"))
 
 
 def _ours(line: str) -> bool:
@@ -95,12 +158,19 @@ def _ours(line: str) -> bool:
 
 
 def cron_install(hour: int, minute: int) -> str:
+    problem = cron_problem()
+    if problem:
+        raise MemError(problem[0], _instead("cron", problem[1]))
     lines = read_crontab()
     wanted = cron_line(hour, minute)
     if [line for line in lines if _ours(line)] == [wanted]:
-        return "unchanged"
-    action = "updated" if any(_ours(line) for line in lines) else "installed"
-    write_crontab([line for line in lines if not _ours(line)] + [wanted])
+        action = "unchanged"
+    else:
+        action = "updated" if any(_ours(line) for line in lines) else "installed"
+        write_crontab([line for line in lines if not _ours(line)] + [wanted])
+    _prepare_log()
+    if systemd_installed():
+        systemd_remove()  # one nightly run, not two
     return action
 
 
@@ -120,6 +190,16 @@ def cron_entry() -> str | None:
         return None
 
 
+def _instead(backend: str, fix: str) -> str:
+    """The one thing to do when `backend` cannot be used: the other backend when it works
+    here, else the fix for this one."""
+    if backend == "cron" and systemd_available():
+        return "use mem schedule install --systemd"
+    if backend == "systemd" and cron_problem() is None:
+        return "use mem schedule install --cron"
+    return fix
+
+
 # --- systemd -------------------------------------------------------------------------------------
 
 def _systemctl() -> str:
@@ -130,19 +210,26 @@ def unit_dir() -> Path:
     return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "systemd" / "user"
 
 
-def systemd_available() -> bool:
+def _systemd_down() -> str | None:
+    """Why systemd user services cannot be used here, or None when they can."""
     try:
-        done = subprocess.run([_systemctl(), "--user", "show-environment"], capture_output=True, timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
+        done = subprocess.run([_systemctl(), "--user", "show-environment"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"systemctl --user cannot run ({exc})"
+    if done.returncode != 0:
+        return f"systemd user services are not available here ({done.stderr.strip() or 'no user session'})"
+    return None
+
+
+def systemd_available() -> bool:
+    return _systemd_down() is None
 
 
 def _systemctl_run(*args: str) -> subprocess.CompletedProcess:
     try:
         return subprocess.run([_systemctl(), "--user", *args], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise MemError(f"systemctl --user {' '.join(args)} failed: {exc}", "use --cron instead") from exc
+        return subprocess.CompletedProcess([_systemctl(), *args], 1, "", str(exc))
 
 
 def _unit_escape(text: str) -> str:
@@ -155,7 +242,7 @@ def unit_texts(hour: int, minute: int) -> dict[str, str]:
                   for name in ("MEM_HOME", "MEM_DB", "XDG_DATA_HOME", "XDG_CONFIG_HOME") if os.environ.get(name))
     log = _unit_escape(str(log_path()))
     service = (f"[Unit]\nDescription=mem: drain the shell spool and consolidate memories\n\n"
-               f"[Service]\nType=oneshot\n{env}"
+               f"[Service]\nType=oneshot\nUMask=0077\n{env}"
                f"ExecStart=-{mem} hook ingest\nExecStart={mem} consolidate\n"
                f"StandardOutput=append:{log}\nStandardError=append:{log}\n")
     timer = (f"[Unit]\nDescription=mem: nightly ingest and consolidate\n\n"
@@ -164,29 +251,71 @@ def unit_texts(hour: int, minute: int) -> dict[str, str]:
     return {f"{UNIT}.service": service, f"{UNIT}.timer": timer}
 
 
+def _unit_paths() -> list[Path]:
+    return [unit_dir() / f"{UNIT}.timer", unit_dir() / f"{UNIT}.service"]
+
+
 def systemd_install(hour: int, minute: int) -> str:
-    directory = unit_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    changed = False
-    for name, text in unit_texts(hour, minute).items():
-        path = directory / name
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
-            changed = True
-    for args in (("daemon-reload",), ("enable", "--now", f"{UNIT}.timer")):
-        done = _systemctl_run(*args)
-        if done.returncode != 0:
-            raise MemError(f"systemctl --user {' '.join(args)} failed: {done.stderr.strip()}", "use --cron instead")
-    return "installed" if changed else "unchanged"
+    """Write the units, reload, enable the timer; on any failure put everything back as it was."""
+    down = _systemd_down()
+    if down:
+        raise MemError(down, _instead("systemd", f"{INSTALL_CRON}, then use mem schedule install --cron"))
+    texts = unit_texts(hour, minute)
+    before = {path: path.read_text() if path.exists() else None for path in _unit_paths()}
+    was_enabled = _timer_enabled()
+    if was_enabled and all(before[unit_dir() / name] == text for name, text in texts.items()):
+        _prepare_log()
+        return "unchanged"
+    made: list[Path] = []
+    try:
+        made = paths.ensure_private_dir(unit_dir(), tighten=False)
+        for name, text in texts.items():
+            paths.replace_private(unit_dir() / name, text)
+        for args in (("daemon-reload",), ("enable", "--now", f"{UNIT}.timer")):
+            done = _systemctl_run(*args)
+            if done.returncode != 0:
+                raise MemError(f"systemctl --user {' '.join(args)} failed: {done.stderr.strip() or done.returncode}",
+                               _instead("systemd", "run journalctl --user -xe to see why"))
+    except BaseException as exc:
+        _undo_install(before, made, was_enabled)
+        if isinstance(exc, OSError):
+            raise MemError(f"cannot write the systemd units in {unit_dir()}: {exc.strerror}",
+                           _instead("systemd", f"make {unit_dir()} writable")) from None
+        raise
+    _prepare_log()
+    if cron_entry() is not None:
+        cron_remove()  # one nightly run, not two
+    return "updated" if any(before.values()) else "installed"
+
+
+def _undo_install(before: dict[Path, str | None], made: list[Path], was_enabled: bool) -> None:
+    if not was_enabled:
+        _systemctl_run("disable", "--now", f"{UNIT}.timer")
+    for path, text in before.items():
+        if text is None:
+            path.unlink(missing_ok=True)
+        else:
+            paths.replace_private(path, text)
+    for directory in reversed(made):
+        try:
+            directory.rmdir()
+        except OSError:
+            break
+    _systemctl_run("daemon-reload")
+
+
+def _timer_enabled() -> bool:
+    if not systemd_installed():
+        return False
+    done = _systemctl_run("is-enabled", f"{UNIT}.timer")
+    return done.returncode == 0 and done.stdout.strip() == "enabled"
 
 
 def systemd_remove() -> bool:
-    directory = unit_dir()
-    paths_ = [directory / f"{UNIT}.timer", directory / f"{UNIT}.service"]
-    if not any(p.exists() for p in paths_):
+    if not any(p.exists() for p in _unit_paths()):
         return False
     _systemctl_run("disable", "--now", f"{UNIT}.timer")
-    for path in paths_:
+    for path in _unit_paths():
         path.unlink(missing_ok=True)
     _systemctl_run("daemon-reload")
     return True
@@ -251,18 +380,43 @@ def last_run() -> LastRun:
     return LastRun(at=at, result=result, details=details)
 
 
+def _why_not(backend: str, entry: str | None) -> tuple[str, str] | None:
+    """Why an installed job would not run, with the one thing to do; None when it would."""
+    if backend == "cron":
+        problem = cron_problem()
+        if problem:
+            return problem[0], _instead("cron", problem[1])
+        return _missing_executable(entry.split(None, 5)[5] if entry and len(entry.split(None, 5)) > 5 else "")
+    down = _systemd_down()
+    if down:
+        return f"{down}, so the timer never fires", _instead("systemd", f"{INSTALL_CRON}, then use mem schedule install --cron")
+    if not _timer_enabled():
+        return "the timer is installed but not enabled", "run mem schedule install --systemd"
+    try:
+        service = (unit_dir() / f"{UNIT}.service").read_text()
+    except OSError:
+        return "mem-schedule.service is missing", "run mem schedule install --systemd"
+    match = re.search(r"^ExecStart=(.*)$", service, re.M)
+    return _missing_executable(match[1].replace("$$", "$").replace("%%", "%")) if match else None
+
+
 def status() -> dict[str, object]:
     entry = cron_entry()
     timer = systemd_installed()
+    backend = "cron" if entry else ("systemd" if timer else None)
     when = _time_of(entry) if entry else (_timer_time() if timer else None)
+    problem = _why_not(backend, entry) if backend else None
     run = last_run()
     return {
-        "installed": bool(entry or timer),
-        "backend": "cron" if entry else ("systemd" if timer else None),
+        "installed": backend is not None,
+        "backend": backend,
+        "runnable": backend is not None and problem is None,
+        "problem": problem[0] if problem else None,
+        "fix": problem[1] if problem else None,
         "cron_entry": entry,
         "systemd_timer": str(unit_dir() / f"{UNIT}.timer") if timer else None,
         "at": f"{when[0]:02d}:{when[1]:02d}" if when else None,
-        "next_run": next_run(*when).isoformat(timespec="minutes") if when else None,
+        "next_run": next_run(*when).isoformat(timespec="minutes") if when and not problem else None,
         "log": str(log_path()),
         "last_run": run.at,
         "last_result": run.result,

@@ -22,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 from typing import IO, Any, Iterable, Sequence
 
+from memcli import paths
 from memcli.errors import MemError
 from memcli.models import Record
 from memcli.store import Store, dump, meta
@@ -223,7 +224,7 @@ def export_markdown(store: Store, directory: Path, *, types: Sequence[str] = (),
 
     where, params = Filters(types=types, since=since, view="all").sql("r")
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        paths.ensure_private_dir(directory, tighten=False)  # a new directory is 0700; the user's keeps its mode
     except OSError as exc:
         raise MemError(f"cannot create {directory}: {exc.strerror}", "pick a writable directory") from None
     written: list[Path] = []
@@ -237,7 +238,7 @@ def export_markdown(store: Store, directory: Path, *, types: Sequence[str] = (),
                     if out is not None:
                         _finish(out, written)
                     month = local.strftime("%Y-%m")
-                    out = open(directory / f".{month}.md.tmp", "w", encoding="utf-8")
+                    out = paths.open_private(directory / f".{month}.md.tmp", "w")  # 0600 whatever the umask
                     out.write(f"# {local:%B %Y}\n")
                 out.write(_entry(record, local))  # type: ignore[union-attr]
         if out is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import select
 import shutil
 import signal
@@ -272,6 +273,43 @@ def test_secrets_through_the_hook_are_never_stored(shell, home, mem_home, mem):
         assert secret not in db_bytes
         assert not any(secret.decode() in r["text"] or secret.decode() in str(r["metadata"]) for r in records)
     assert all("[REDACTED:" in r["text"] for r in records)
+
+
+UMASK_PROBE = {"bash": b" echo UMASK_$(umask)", "zsh": b" echo UMASK_$(umask)", "fish": b" echo UMASK_(umask)"}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_files_the_hook_creates_are_private_whatever_the_umask(shell, home, mem_home, tmp_path):
+    """Under `umask 000`, with no data dir yet: the dirs the hook makes are 0700, the spool (also
+    the one made after a drain moved it away) and bash's scratch file 0600, the scratch file holds
+    no command once it has been read, and the user's umask is left as it was."""
+    if not shutil.which(shell):
+        pytest.skip(f"{shell} is not installed")
+    rc = hooks.rc_path(shell)
+    rc.parent.mkdir(parents=True, exist_ok=True)
+    rc.write_text(PROMPT_SETUP[shell] + f"umask 000\n. {hooks.script_path(shell)}\n")
+    mem_home = tmp_path / "fresh" / "mem"  # the hook makes it and its parent
+    env = {**shell_env(home, mem_home), "XDG_RUNTIME_DIR": str(tmp_path / "run")}
+    (tmp_path / "run").mkdir(mode=0o777)
+    sh = Shell(shell, env, home)
+    try:
+        sh.run(b"echo first-command")
+        spool = mem_home / "spool" / "shell.spool"
+        spool.rename(spool.with_name("shell.1.draining"))  # what a drain does
+        sh.run(b"echo second-command")
+        sh.run(UMASK_PROBE[shell])
+        scratch = list((tmp_path / "run").glob(f"mem-*/cmd.{sh.pid}"))
+        made = [tmp_path / "fresh", mem_home, mem_home / "spool", spool, *scratch, *(p.parent for p in scratch)]
+        modes = {str(p.relative_to(tmp_path)): oct(p.stat().st_mode & 0o777) for p in made}
+        scratch_bytes = [p.read_bytes() for p in scratch]
+    finally:
+        sh.close()
+    assert re.search(rb"UMASK_0{3,4}\r", sh.output)  # zsh prints 000, bash and fish 0000
+    assert b"second-command" in spool.read_bytes()
+    expected = {name: oct(0o600 if name.endswith(("shell.spool", f"cmd.{sh.pid}")) else 0o700) for name in modes}
+    assert modes == expected
+    if shell == "bash":  # the only hook that needs a scratch file: `history 1` is read through it
+        assert len(scratch) == 1 and scratch_bytes == [b""]
 
 
 def test_bash_histcontrol_ignoreboth(home, mem_home, mem):

@@ -14,6 +14,10 @@
 # Never logged: commands starting with a space, lines bash keeps out of its history (HISTCONTROL,
 # HISTIGNORE, `set +o history`), and anything while the file hook.paused exists (`mem hook pause`).
 # Errors are silent: the hook must never get in the way of the shell.
+#
+# Private whatever the umask: the directories this script makes are 0700, its files 0600. A file is
+# created in a `(umask 077 ...)` subshell only when it is missing (the spool after each drain), so
+# a command costs no process; the user's umask is never changed.
 
 [[ $- == *i* ]] || return 0           # interactive shells only
 [[ -z ${__mem_loaded-} ]] || return 0  # include guard: load once per shell
@@ -23,13 +27,15 @@ __mem_dir=${MEM_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/mem}
 [[ $__mem_dir == "~"* ]] && __mem_dir=$HOME${__mem_dir#"~"}
 __mem_spool=$__mem_dir/spool/shell.spool
 __mem_pause=$__mem_dir/hook.paused
-[[ -d $__mem_dir/spool ]] || mkdir -p -m 700 "$__mem_dir/spool" 2>/dev/null
-# `history 1` is written to a scratch file and read back (no fork). Rewriting a file costs ~3 ms on
-# ext4 (it flushes a truncated file's data), ~50 us on tmpfs: prefer a private dir on tmpfs.
+[[ -d $__mem_dir/spool ]] || (umask 077 && mkdir -p "$__mem_dir/spool") 2>/dev/null
+__mem_private_file() { [[ -f $1 ]] || (umask 077 && : >>"$1"); } 2>/dev/null   # $1: a path
+# `history 1` is written to a scratch file, read back (no fork) and emptied at once, so the command
+# does not stay on disk. Rewriting a file costs ~3 ms on ext4 (it flushes a truncated file's data),
+# ~50 us on tmpfs: prefer a private dir on tmpfs.
 __mem_last=$__mem_dir/spool/.cmd.$$
 for __mem_d in "${XDG_RUNTIME_DIR-}" /dev/shm; do
     [[ -n $__mem_d && -d $__mem_d && -w $__mem_d ]] || continue
-    [[ -d $__mem_d/mem-$UID ]] || mkdir -m 700 "$__mem_d/mem-$UID" 2>/dev/null
+    [[ -d $__mem_d/mem-$UID ]] || (umask 077 && mkdir "$__mem_d/mem-$UID") 2>/dev/null
     if [[ -d $__mem_d/mem-$UID && -O $__mem_d/mem-$UID && ! -L $__mem_d/mem-$UID ]]; then
         __mem_last=$__mem_d/mem-$UID/cmd.$$
         break
@@ -54,6 +60,7 @@ __mem_emit() {
     c=${c//\\/\\\\} c=${c//$'\n'/\\n} c=${c//$'\t'/\\t} c=${c//$'\r'/\\r}
     d=${d//\\/\\\\} d=${d//$'\n'/\\n} d=${d//$'\t'/\\t} d=${d//$'\r'/\\r}
     ((++__mem_seq))
+    __mem_private_file "$__mem_spool"
     printf 'm1\t%s\t%s\t%s\tbash\t%s\t%s\t%s\t%s\t%s\t%s\n' "$__mem_start" "$((__mem_t - __mem_start))" \
         "$1" "$__mem_sid" "$__mem_seq" "${HOSTNAME-}" "$__mem_tty" "$d" "$c" >>"$__mem_spool"
 } 2>/dev/null
@@ -86,12 +93,14 @@ __mem_preexec() {
 __mem_arm() { __mem_armed=1; }
 
 # precmd: first PROMPT_COMMAND entry. A new history number means the line went into history; its
-# text comes from `history 1`, written to a file and read back with `read` (no subshell).
+# text comes from `history 1`, written to the scratch file, read back with `read` (no subshell) and
+# wiped.
 __mem_precmd() {
     local s=$? c= IFS=
-    if [[ -n $__mem_start && ${HISTCMD-} != "$__mem_hist" ]] \
+    if [[ -n $__mem_start && ${HISTCMD-} != "$__mem_hist" ]] && __mem_private_file "$__mem_last" \
         && HISTTIMEFORMAT= builtin history 1 >|"$__mem_last"; then
         read -r -d '' c <"$__mem_last"
+        : >|"$__mem_last"
         c=${c%$'\n'} c=${c#"${c%%[! ]*}"} c=${c#*[0-9][ *] }   # drop "  123  " or "  123* "
         __mem_emit "$s" "$c"
     fi

@@ -19,6 +19,10 @@
 # with leading blanks already trimmed, so a leading space cannot be seen here; use private mode or
 # `mem hook pause` in fish (or a `hook.ignore` pattern). Errors are silent: the hook must never get
 # in the way of the shell.
+#
+# Private whatever the umask: the directories this script makes are 0700, the spool 0600. fish's
+# umask is a variable of the shell process, so it is set to 077 around each write and put back
+# (no process started).
 
 status is-interactive; or return 0     # interactive shells only
 set -q __mem_loaded; and return 0      # include guard: load once per shell
@@ -34,7 +38,12 @@ end
 set -g __mem_dir (string replace -r '^~' -- $HOME $__mem_dir)
 set -g __mem_spool $__mem_dir/spool/shell.spool
 set -g __mem_pause $__mem_dir/hook.paused
-test -d $__mem_dir/spool; or mkdir -p -m 700 $__mem_dir/spool 2>/dev/null
+if not test -d $__mem_dir/spool
+    set -l um $umask
+    set -g umask 0077
+    mkdir -p $__mem_dir/spool 2>/dev/null
+    set -g umask $um
+end
 set -g __mem_tty (tty 2>/dev/null); or set -g __mem_tty ''
 set -g __mem_seq 0
 set -g __mem_sid $fish_pid-(date +%s 2>/dev/null)-(random)
@@ -60,9 +69,12 @@ function __mem_postexec --on-event fish_postexec
     set -l d (string replace -a -- '\\' '\\\\' $PWD | string replace -a -- \t '\t' | string replace -a -- \r '\r')
     set d (string join -- '\n' $d)
     set __mem_seq (math $__mem_seq + 1)
+    set -l um $umask
+    set -g umask 0077
     begin
         printf 'm1\t%s\t%s\t%s\tfish\t%s\t%s\t%s\t%s\t%s\t%s\n' "$start" $dur $s $__mem_sid $__mem_seq \
             "$hostname" "$__mem_tty" "$d" "$c" >>$__mem_spool
     end 2>/dev/null
+    set -g umask $um
     return 0
 end

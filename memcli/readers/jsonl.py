@@ -61,6 +61,10 @@ def is_record(obj: Any) -> bool:
     return isinstance(obj, dict) and isinstance(obj.get("text"), str) and "kind" not in obj
 
 
+def is_export_header(obj: Any) -> bool:
+    return isinstance(obj, dict) and obj.get("format") == EXPORT_FORMAT
+
+
 def is_line(obj: Any) -> bool:
     return is_turn(obj) or is_record(obj)
 
@@ -124,7 +128,7 @@ class JsonlReader:
         self.context = context or ReadContext()
 
     def sniff(self, path: Path, head: bytes) -> bool:
-        return sniff_lines(head, is_line)
+        return sniff_lines(head, lambda obj: is_line(obj) or is_export_header(obj))  # read() refuses an export
 
     def read(self, path: Path) -> Iterator[Item]:
         mtime = to_db(datetime.fromtimestamp(os.stat(path).st_mtime, tz=timezone.utc))
@@ -132,7 +136,7 @@ class JsonlReader:
         errors = LineErrors(path, self.context)
         seen: dict[str, int] = {}
         for number, obj in json_lines(path, self.context):
-            if number == 1 and isinstance(obj, dict) and obj.get("format") == EXPORT_FORMAT:
+            if number == 1 and is_export_header(obj):
                 raise ReadError("a mem export, not a chat log: load it with mem import (into an empty database)")
             if isinstance(obj, ValueError) or not is_line(obj):
                 errors.add(number, str(obj) if isinstance(obj, ValueError) else "needs text, or role/speaker and content")

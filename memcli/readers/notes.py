@@ -40,7 +40,7 @@ TAG = re.compile(r"(?<![\w#/&])#([\w][\w/-]*)")
 LINK = re.compile(r"!?\[\[([^\[\]|#\n]+)(?:#[^\[\]|\n]*)?(?:\|[^\[\]\n]*)?\]\]")
 INLINE_CODE = re.compile(r"`[^`\n]*`")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-DATE_KEYS = ("date", "created", "created_at", "datetime", "observed_at")
+DATE_KEYS = ("date", "observed_at", "created", "created_at", "datetime")  # observed_at: a mem export
 DAILY_NAME = re.compile(r"^(\d{4})[-_.](\d{2})[-_.](\d{2})$")  # Obsidian 2024-05-03, Logseq 2024_05_03
 PROPERTY = re.compile(r"^[ \t]*(?:- )?([A-Za-z][\w-]{0,63})::[ \t]+(.*\S)[ \t]*$")  # Logseq / Dataview key:: value
 

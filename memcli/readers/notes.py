@@ -40,6 +40,7 @@ TAG = re.compile(r"(?<![\w#/&])#([\w][\w/-]*)")
 LINK = re.compile(r"!?\[\[([^\[\]|#\n]+)(?:#[^\[\]|\n]*)?(?:\|[^\[\]\n]*)?\]\]")
 INLINE_CODE = re.compile(r"`[^`\n]*`")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+SPACES = re.compile(r"\s*")
 DATE_KEYS = ("date", "observed_at", "created", "created_at", "datetime")  # observed_at: a mem export
 DAILY_NAME = re.compile(r"^(\d{4})[-_.](\d{2})[-_.](\d{2})$")  # Obsidian 2024-05-03, Logseq 2024_05_03
 PROPERTY = re.compile(r"^[ \t]*(?:- )?([A-Za-z][\w-]{0,63})::[ \t]+(.*\S)[ \t]*$")  # Logseq / Dataview key:: value
@@ -236,17 +237,18 @@ def sections(body: str) -> list[tuple[list[str], str]]:
             lines.append(line)
     found.append(([title for _, title in stack], lines))
     merged: list[tuple[list[str], str]] = []
-    carry = ""
+    carry: list[str] = []  # a list, not a growing string: a run of empty headings stays linear
     for path, section_lines in found:
         text = "\n".join(section_lines).strip()
         body_only = "\n".join(section_lines[1:] if section_lines and HEADING.match(section_lines[0]) else section_lines)
         if not body_only.strip():
-            carry = f"{carry}\n\n{text}".strip() if text else carry
+            if text:
+                carry.append(text)
             continue
-        merged.append((path, f"{carry}\n\n{text}".strip()))
-        carry = ""
+        merged.append((path, "\n\n".join([*carry, text]).strip()))
+        carry = []
     if carry:
-        merged.append(([title for _, title in stack], carry))
+        merged.append(([title for _, title in stack], "\n\n".join(carry)))
     return merged
 
 
@@ -276,11 +278,13 @@ def _split_long(block: str) -> list[str]:
     pieces: list[str] = []
     current = ""
     for sentence in SENTENCE_END.split(block):
-        while len(sentence) > MAX_CHARS:  # one huge run-on line: cut at a space
-            cut = sentence.rfind(" ", 0, MAX_CHARS)
-            cut = cut if cut > MAX_CHARS // 2 else MAX_CHARS
-            pieces.append(sentence[:cut].strip())
-            sentence = sentence[cut:].strip()
+        start = 0  # cut by position, not by slicing off the rest: a huge run-on line stays linear
+        while len(sentence) - start > MAX_CHARS:  # one huge run-on line: cut at a space
+            cut = sentence.rfind(" ", start, start + MAX_CHARS)
+            cut = cut if cut - start > MAX_CHARS // 2 else start + MAX_CHARS
+            pieces.append(sentence[start:cut].strip())
+            start = SPACES.match(sentence, cut).end()  # type: ignore[union-attr]
+        sentence = sentence[start:].strip()
         if current and len(current) + len(sentence) + 1 > MAX_CHARS:
             pieces.append(current)
             current = ""

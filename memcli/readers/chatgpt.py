@@ -25,6 +25,7 @@ from memcli.timeparse import to_db
 SPEAKERS = ("user", "assistant")
 TEXT_TYPES = ("text", "multimodal_text")
 CANVAS = "canmore."  # recipients of the canvas tool: create_textdoc, update_textdoc, comment_textdoc
+CODE_RECIPIENTS = ("all", "python", CANVAS)
 
 
 def epoch(value: Any) -> str | None:
@@ -148,8 +149,12 @@ def visible(message: dict[str, Any]) -> bool:
     role = (message.get("author") or {}).get("role")
     meta = message.get("metadata") or {}
     content = message.get("content") or {}
-    to_all = message.get("recipient", "all") == "all"
-    ran_code = role == "assistant" and isinstance(content, dict) and content.get("content_type") == "code"
+    recipient = str(message.get("recipient") or "all")
+    to_all = recipient == "all"
+    # Code the assistant ran or wrote for the user (python, canvas); calls to browsing or image
+    # tools are plumbing.
+    ran_code = (role == "assistant" and isinstance(content, dict) and content.get("content_type") == "code"
+                and recipient.startswith(CODE_RECIPIENTS))
     return role in SPEAKERS and (to_all or ran_code) and not meta.get("is_visually_hidden_from_conversation")
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Iterator
 
 from memcli.readers import Item, ReadError
@@ -92,7 +93,7 @@ class ClaudeReader(ConversationExportReader):
     messages_type = list
     members = ("conversations.json", "projects.json")
 
-    def sniff(self, path: Any, head: bytes) -> bool:
+    def sniff(self, path: Path, head: bytes) -> bool:
         return head.lstrip().startswith(b"[") and (b'"chat_messages"' in head or b'"prompt_template"' in head)
 
     def item(self, item: dict[str, Any], index: int, member: str) -> Iterator[Item]:

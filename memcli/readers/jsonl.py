@@ -58,7 +58,7 @@ def is_turn(obj: Any) -> bool:
 
 
 def is_record(obj: Any) -> bool:
-    return isinstance(obj, dict) and isinstance(obj.get("text"), str) and "kind" not in obj
+    return isinstance(obj, dict) and isinstance(obj.get("text"), str)
 
 
 def is_export_header(obj: Any) -> bool:

@@ -55,9 +55,15 @@ def test_obsidian_daily_notes_aliases_templates_and_drawings(mem, vault):
     assert "drawing label" not in every and "sketch label" not in every  # Excalidraw data
 
 
-def test_excalidraw_given_by_name_is_a_clear_skip(mem, vault):
+def test_left_out_files_given_by_name_say_why(mem, vault, graph):
     drawing = vault / "Excalidraw" / "sketch.excalidraw"
-    assert mem("ingest", str(drawing), code=2).stderr.strip() == f"Error: {drawing}: an Excalidraw drawing, not a note; skipped"
+    assert mem("ingest", str(drawing), code=2).stderr.strip() == (
+        f"Error: {drawing}: an Excalidraw drawing, not a note; nothing ingested")
+    template = vault / "Meta" / "Templates" / "Daily.md"  # as mem watch gives a saved file
+    assert mem("ingest", str(template), code=2).stderr.strip() == (
+        f"Error: {template}: in the vault's templates folder; nothing ingested")
+    backup = next((graph / "logseq" / "bak").rglob("*.md"))
+    assert "an old copy in Logseq's logseq/bak or logseq/version-files" in mem("ingest", str(backup), code=2).stderr
     renamed = vault / "Excalidraw" / "plain-name.md"  # the plugin's front matter gives it away
     shutil.copy(vault / "Excalidraw" / "Drawing 2024-05-03 10.15.excalidraw.md", renamed)
     assert "an Excalidraw drawing, not a note; skipped" in mem("ingest", str(renamed), code=2).stderr
@@ -109,7 +115,9 @@ def test_memignore(mem, vault):
     assert out["warnings"] == []
     assert sorted(Path(r["source"]).name for r in records(mem)) == ["2024-06-01.md", "keep.secret.md"]
     # A file given by itself under an ignored folder is left out too (as mem watch gives them).
-    assert mem("ingest", str(vault / "People" / "Ann.md"), code=2).stderr.startswith("Error: no notes")
+    ann = vault / "People" / "Ann.md"
+    assert mem("ingest", str(ann), code=2).stderr.strip() == (
+        f"Error: {ann}: left out by .memignore; nothing ingested; edit that .memignore to take it in")
 
 
 def test_memignore_in_mem_watch(mem, tmp_path):

@@ -72,8 +72,22 @@ def ingest(
         if summary.warnings:
             raise MemError(f"nothing ingested: {len(summary.warnings)} problems",
                            "see the warnings in the JSON output" if json_ else "see the warnings above")
+        for given in paths:
+            if reason := _left_out(given):
+                raise MemError(f"{given}: {reason}; nothing ingested",
+                               "edit that .memignore to take it in" if ".memignore" in reason else None)
         raise MemError(f"no notes or chat exports found in {', '.join(paths)}",
                        "mem ingest reads .md, .markdown, .txt, .json and .jsonl files, and export .zips given by name")
+
+
+def _left_out(given: str) -> str | None:
+    """Why a path given by itself was left out by the walk (only asked when nothing was read)."""
+    import os
+
+    from memcli.readers.walk import left_out
+
+    path = os.path.expanduser(given)
+    return left_out(path) if os.path.exists(path) else None
 
 
 class _progress_bar:

@@ -146,7 +146,7 @@ def _sniff(names: list[str], path: Path, head: bytes) -> str | None:
 
 def detect(path: Path, head: bytes) -> str | None:
     """The format of `path`, or None when no reader recognises it."""
-    if is_drawing(path.name):
+    if is_drawing(path.name):  # given with --format auto past the walk (which leaves drawings out)
         raise ReadError("an Excalidraw drawing, not a note; skipped")
     plugin_names = [name for name in factories() if name not in READERS]
     note = NOTE_READERS.get(path.suffix.lower())

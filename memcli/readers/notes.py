@@ -17,6 +17,7 @@ is read as text, with a warning.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -76,9 +77,11 @@ class Refused(Exception):
     """Front matter mem will not expand; the message says why."""
 
 
-def _load_yaml(text: str) -> Any:
-    """safe_load without aliases and with a depth limit: a 600-byte alias bomb would otherwise
-    expand to gigabytes once the data is copied into metadata."""
+@functools.lru_cache(maxsize=1)
+def _loader() -> type:
+    """yaml's SafeLoader without aliases and with a depth limit: a 600-byte alias bomb would
+    otherwise expand to gigabytes once the data is copied into metadata. (Made on first use:
+    yaml is imported only for notes with front matter.)"""
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -95,7 +98,11 @@ def _load_yaml(text: str) -> Any:
             finally:
                 self.depth -= 1
 
-    loader = Loader(text)
+    return Loader
+
+
+def _load_yaml(text: str) -> Any:
+    loader = _loader()(text)
     try:
         return loader.get_single_data()
     finally:

@@ -44,7 +44,7 @@ class Walk:
     problems: list[str] = field(default_factory=list)
     missing: list[Path] = field(default_factory=list)  # given paths that do not exist
     roots: list[Path] = field(default_factory=list)    # given directories
-    ignored: list[Path] = field(default_factory=list)  # given files that a .memignore names
+    ignored: list[Path] = field(default_factory=list)  # given paths left out (see left_out)
 
 
 def walk(paths: Iterable[str | os.PathLike[str]], exclude: Iterable[Path] = (), ignore_globs: Iterable[str] = (),
@@ -72,11 +72,36 @@ def walk(paths: Iterable[str | os.PathLike[str]], exclude: Iterable[Path] = (), 
             _walk_dir(path, found, excluded, seen, rules, wanted)
         elif str(path) not in seen:
             seen.add(str(path))
-            if reason := bounds.not_regular(path):
+            if left_out(path, rules):  # as the folder's walk would (mem watch gives files one by one)
+                found.ignored.append(path)
+            elif reason := bounds.not_regular(path):
                 found.problems.append(f"{path}: {reason}")
             else:
                 found.files.append(path)
     return found
+
+
+def left_out(path: str | os.PathLike[str], rules: ignore.Rules | None = None) -> str | None:
+    """Why a file given by itself is left out, as a walk of its folder would leave it out: a
+    .memignore names it, it is in an Obsidian vault's templates folder or in Logseq's copies,
+    or it is a drawing. None: it is taken."""
+    path = Path(os.path.abspath(path))
+    if rules is None:
+        rules = ignore.Rules()
+        rules.load_ancestors(path)
+    if rules.ignored(path, parents=True):
+        return f"left out by {ignore.FILE_NAME}"
+    parts = path.parts
+    if any(a == "logseq" and b in LOGSEQ_COPIES for a, b in zip(parts, parts[1:])):
+        return "an old copy in Logseq's logseq/bak or logseq/version-files"
+    for folder in path.parents:
+        if os.path.isdir(os.path.join(folder, ".obsidian")):
+            if any(str(path).startswith(t.rstrip(os.sep) + os.sep) for t in template_folders(str(folder))):
+                return "in the vault's templates folder"
+            break
+    if is_drawing(path.name):
+        return "an Excalidraw drawing, not a note"
+    return None
 
 
 def template_folders(root: str) -> set[str]:

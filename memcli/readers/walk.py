@@ -64,7 +64,7 @@ def walk(paths: Iterable[str | os.PathLike[str]], exclude: Iterable[Path] = (), 
             (found.problems.append(f"{path}: broken symlink") if path.is_symlink() else found.missing.append(path))
             continue
         found.problems += rules.load_ancestors(path)
-        if rules.ignored(path, path.is_dir(), parents=True):
+        if left_out(path, rules):  # as the walk of its folder would (mem watch gives paths one by one)
             found.ignored.append(path)
         elif path.is_dir():
             found.roots.append(path)
@@ -72,9 +72,7 @@ def walk(paths: Iterable[str | os.PathLike[str]], exclude: Iterable[Path] = (), 
             _walk_dir(path, found, excluded, seen, rules, wanted)
         elif str(path) not in seen:
             seen.add(str(path))
-            if left_out(path, rules):  # as the folder's walk would (mem watch gives files one by one)
-                found.ignored.append(path)
-            elif reason := bounds.not_regular(path):
+            if reason := bounds.not_regular(path):
                 found.problems.append(f"{path}: {reason}")
             else:
                 found.files.append(path)
@@ -82,14 +80,14 @@ def walk(paths: Iterable[str | os.PathLike[str]], exclude: Iterable[Path] = (), 
 
 
 def left_out(path: str | os.PathLike[str], rules: ignore.Rules | None = None) -> str | None:
-    """Why a file given by itself is left out, as a walk of its folder would leave it out: a
+    """Why a path given by itself is left out, as a walk of its folder would leave it out: a
     .memignore names it, it is in an Obsidian vault's templates folder or in Logseq's copies,
     or it is a drawing. None: it is taken."""
     path = Path(os.path.abspath(path))
     if rules is None:
         rules = ignore.Rules()
         rules.load_ancestors(path)
-    if rules.ignored(path, parents=True):
+    if rules.ignored(path, path.is_dir(), parents=True):
         return f"left out by {ignore.FILE_NAME}"
     parts = path.parts
     if any(a == "logseq" and b in LOGSEQ_COPIES for a, b in zip(parts, parts[1:])):

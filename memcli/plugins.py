@@ -150,8 +150,21 @@ def load_commands(cli: Any, reserved: Any = ()) -> None:
                 del cli.commands[name]
 
 
+_importers: dict[tuple[Any, ...], dict[str, Callable[[Any], Any]]] = {}  # by the plugins registered
+
+
 def registered_importers() -> dict[str, Callable[[Any], Any]]:
-    """Reader name -> factory(ReadContext) -> reader, as memcli.readers.detect expects."""
+    """Reader name -> factory(ReadContext) -> reader, as memcli.readers.detect expects. Asked
+    for every file an ingest detects: the answer is kept while the same plugins are registered."""
+    impls = _impls("register_importers")
+    key = tuple((impl.plugin_name, id(impl.plugin)) for impl in impls)
+    if key not in _importers:
+        _importers.clear()
+        _importers[key] = _collect_importers(impls)
+    return dict(_importers[key])
+
+
+def _collect_importers(impls: list[Any]) -> dict[str, Callable[[Any], Any]]:
     found: dict[str, Callable[[Any], Any]] = {}
 
     def register(reader: Any, name: str | None = None) -> None:
@@ -162,7 +175,7 @@ def registered_importers() -> dict[str, Callable[[Any], Any]]:
         else:  # a factory taking a ReadContext, like the built-in readers
             found[name or reader.name] = reader
 
-    for impl in _impls("register_importers"):
+    for impl in impls:
         _call(impl, "register_importers", register=register)
     return found
 

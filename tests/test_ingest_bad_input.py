@@ -95,7 +95,7 @@ def test_truncated_export_keeps_whole_conversations(mem, tmp_path):
     path = tmp_path / "conversations.json"
     path.write_text(data[:cut + 40])
     out = mem.json("ingest", str(path))
-    assert out["added"] == 5 and "invalid JSON after 1 conversations" in out["warnings"][0]
+    assert out["added"] == 6 and "invalid JSON after 1 conversations" in out["warnings"][0]
 
 
 def test_bad_jsonl_lines_are_skipped(mem, tmp_path):

@@ -26,19 +26,21 @@ def turns(mem, *args: str) -> list[dict]:
 
 def test_chatgpt_follows_the_current_branch(mem):
     out = mem.json("ingest", str(CHATGPT))
-    assert out["by_format"] == {"chatgpt": {"files": 1, "added": 7, "skipped": 0, "superseded": 0}}
+    assert out["by_format"] == {"chatgpt": {"files": 1, "added": 8, "skipped": 0, "superseded": 0}}
     lisbon = [r for r in turns(mem) if r["session"] == "conv-lisbon-0001"]
     assert [(r["speaker"], r["source_ref"]) for r in lisbon] == [
-        ("user", "u1"), ("assistant", "a1"), ("user", "u2-new"), ("assistant", "a2-regen"), ("assistant", "a3")]
+        ("user", "u1"), ("assistant", "a1"), ("user", "u2-new"), ("assistant", "a2-regen"), ("assistant", "code-1"),
+        ("assistant", "a3")]
     texts = " ".join(r["text"] for r in turns(mem))
     assert "overnight bus" not in texts      # the question before it was edited
     assert "hovercraft" not in texts         # the answer before it was regenerated
-    assert "print(313" not in texts and "2.608" not in texts  # tool call and tool output
+    assert lisbon[4]["text"] == "```python\nprint(313 / 120)\n```"  # the code it ran is kept, fenced
+    assert "2.608" not in texts              # the tool's output is not
     assert "I bake on weekends" not in texts  # hidden custom instructions
     first = lisbon[0]
     assert first["observed_at"] == "2024-03-01T10:46:50Z"  # create_time, epoch seconds
     assert first["source"] == str(CHATGPT) and first["metadata"]["conversation"] == "Lisbon trip"
-    assert [r["metadata"]["turn"] for r in lisbon] == [0, 1, 2, 3, 4]
+    assert [r["metadata"]["turn"] for r in lisbon] == [0, 1, 2, 3, 4, 5]
     bread = [r for r in turns(mem) if r["session"] == "conv-bread-0002"]
     assert bread[0]["text"] == "My rye starter smells like nail polish remover, is it dead?"  # image part dropped
     assert bread[1]["observed_at"] == bread[0]["observed_at"]  # no create_time: inherits the one before
@@ -48,7 +50,7 @@ def test_chatgpt_follows_the_current_branch(mem):
 def test_chat_ingest_twice_and_a_later_export_elsewhere(mem, tmp_path):
     mem("ingest", str(CHATGPT))
     again = mem.json("ingest", str(CHATGPT))
-    assert (again["added"], again["skipped"]) == (0, 7)
+    assert (again["added"], again["skipped"]) == (0, 8)
     # A fresh export saved somewhere else, with one more turn: only that turn is new.
     data = json.loads(CHATGPT.read_text())
     mapping = data[1]["mapping"]
@@ -61,8 +63,8 @@ def test_chat_ingest_twice_and_a_later_export_elsewhere(mem, tmp_path):
     later.parent.mkdir()
     later.write_text(json.dumps(data))
     out = mem.json("ingest", str(later))
-    assert (out["added"], out["skipped"]) == (1, 7)
-    assert len(turns(mem)) == 8
+    assert (out["added"], out["skipped"]) == (1, 8)
+    assert len(turns(mem)) == 9
 
 
 def test_claude_export(mem):

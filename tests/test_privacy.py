@@ -60,7 +60,7 @@ def test_every_file_mem_makes_is_private_under_umask_000(mem_home, tmp_path):
     names = {p.name for p in mem_home.rglob("*")}
     assert {"config.toml", "mem.db", "plugins-cache.json", "backup.jsonl", "mem.db.embed.lock",
             "mem.db.embed.log"} <= names, names
-    assert any(p.suffix == ".md" for p in (mem_home / "notes").iterdir())
+    assert any(p.suffix == ".md" for p in (mem_home / "notes").rglob("*"))  # one note per memory, by date
     assert modes_under(mem_home) == {}
 
 

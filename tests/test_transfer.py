@@ -139,18 +139,6 @@ def test_export_to_stdout_is_the_same_as_to_a_file(mem, rich):
     assert mem("export").stdout_bytes == export(mem, rich / "f.jsonl")
 
 
-def test_markdown_one_file_per_month(mem, rich):
-    out = rich / "md"
-    result = mem.json("export", "--format", "markdown", "-o", str(out))
-    names = sorted(Path(f).name for f in result["files"])
-    assert "2024-03.md" in names and "2023-11.md" in names
-    march = (out / "2024-03.md").read_text(encoding="utf-8")
-    assert march.startswith("# March 2024") and "We should book the train to Lisbon" in march
-    assert "Sunday evening" not in march  # purged
-    assert "Dr Lee" in (out / "2023-11.md").read_text(encoding="utf-8")
-    assert not list(out.glob(".*.tmp"))
-
-
 def test_markdown_needs_a_directory(mem):
     assert "needs -o DIRECTORY" in mem("export", "--format", "markdown", code=2).stderr
 

@@ -13,7 +13,7 @@ from memcli.errors import MemError
 
 app = common.typer_app()
 
-FORMATS = ("auto", "markdown", "text", "chatgpt", "claude", "jsonl", "locomo")
+FORMATS = ("auto", "markdown", "text", "chatgpt", "claude", "mcp-memory", "jsonl", "locomo")  # built in; plugins add more
 SHOWN_WARNINGS = 20
 
 
@@ -25,17 +25,19 @@ def _formats() -> list[str]:
 
 @app.command("ingest")
 def ingest(
-    paths: Annotated[List[str], typer.Argument(metavar="PATH...", help="Note files or folders (.md, .txt; Obsidian vaults), or chat exports (.json, .jsonl).")],
-    format_: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}. auto: by extension and content.",
-                                         autocompletion=lambda: list(FORMATS))] = "auto",
+    paths: Annotated[List[str], typer.Argument(metavar="PATH...", help="Note files or folders (.md, .txt; Obsidian vaults, Logseq graphs), or chat exports (.json, .jsonl, the ChatGPT or Claude .zip).")],
+    format_: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)} or a plugin's. auto: by extension and content.",
+                                         autocompletion=lambda: _formats())] = "auto",
     tag: Annotated[Optional[List[str]], typer.Option("--tag", help="Add this tag to every memory stored; repeatable.")] = None,
+    exclude: Annotated[Optional[List[str]], typer.Option("--exclude", metavar="GLOB", help="Leave out what this glob names inside the folders given (as in a .memignore: 'drafts/', '*.tmp.md'); repeatable.")] = None,
     json_: common.JsonFlag = False,
 ) -> None:
     """Import notes and chat exports (ChatGPT, Claude, JSONL, LoCoMo), one memory per note chunk or chat turn.
 
     Running it again stores nothing new; a changed note replaces only its changed chunks (the old
     ones are kept, marked superseded); a deleted note is reported, not purged. Interrupted? Run it
-    again: it resumes without duplicates.
+    again: it resumes without duplicates. A .memignore in a folder (gitignore globs) leaves files
+    out, as --exclude does. The formats: docs/formats.md.
 
     Example: mem ingest ~/notes ~/Downloads/conversations.json --tag imported
     """
@@ -45,14 +47,15 @@ def ingest(
     if format_ not in _formats():
         raise MemError(f"unknown format {format_!r}", f"use one of: {', '.join(_formats())}")
     tags = clean_tags(tag or ())
+    globs = [g for g in exclude or () if g.strip()]
     db = common.store()
     show_bar = not json_ and sys.stdout.isatty() and sys.stderr.isatty()
     try:
         if show_bar:
             with _progress_bar() as on_progress:
-                summary = ingest_paths(db, paths, fmt=format_, tags=tags, on_progress=on_progress)
+                summary = ingest_paths(db, paths, fmt=format_, tags=tags, on_progress=on_progress, exclude=globs)
         else:
-            summary = ingest_paths(db, paths, fmt=format_, tags=tags)
+            summary = ingest_paths(db, paths, fmt=format_, tags=tags, exclude=globs)
     except KeyboardInterrupt:
         print("Interrupted. What was stored is kept; run the same command again to resume.", file=sys.stderr)
         raise typer.Exit(130) from None
@@ -70,8 +73,22 @@ def ingest(
         if summary.warnings:
             raise MemError(f"nothing ingested: {len(summary.warnings)} problems",
                            "see the warnings in the JSON output" if json_ else "see the warnings above")
+        for given in paths:
+            if reason := _left_out(given):
+                raise MemError(f"{given}: {reason}; nothing ingested",
+                               "edit that .memignore to take it in" if ".memignore" in reason else None)
         raise MemError(f"no notes or chat exports found in {', '.join(paths)}",
-                       "mem ingest reads .md, .markdown, .txt, .json and .jsonl files")
+                       "mem ingest reads .md, .markdown, .txt, .json and .jsonl files, and export .zips given by name")
+
+
+def _left_out(given: str) -> str | None:
+    """Why a path given by itself was left out by the walk (only asked when nothing was read)."""
+    import os
+
+    from memcli.readers.walk import left_out
+
+    path = os.path.expanduser(given)
+    return left_out(path) if os.path.exists(path) else None
 
 
 class _progress_bar:

@@ -1,6 +1,7 @@
 """LoCoMo conversation files: a list of samples, each with `conversation.session_N` turn lists.
 
-Only turns, speakers, session dates and image captions are read. The dataset's generated
+Only turns, speakers, session dates and image captions are read. The file is read whole, so
+it is held to bounds.MAX_WHOLE_JSON_BYTES (the dataset's files are about 3 MB). The dataset's generated
 `observation`, `session_summary` and `event_summary` fields, and its QA, are never touched here.
 """
 
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
-from memcli.readers import Item, ReadError
+from memcli.readers import Item, ReadError, bounds
 from memcli.timeparse import to_db
 
 SESSION_KEY = re.compile(r"^session_(\d+)$")
@@ -74,10 +75,13 @@ class LocomoReader:
         return text.startswith(b"[") and b'"conversation"' in head and b'"session_1' in head
 
     def load(self, path: Path) -> list[dict[str, Any]]:
+        raw = bounds.read_capped(path, bounds.MAX_WHOLE_JSON_BYTES, "a LoCoMo file")  # it is read whole
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ReadError(f"{path} is not a LoCoMo JSON file: {exc}") from exc
+        except RecursionError:
+            raise ReadError(f"{path} nests too deep to be a LoCoMo file") from None
         if isinstance(data, dict):
             data = [data]
         if not isinstance(data, list) or not data or not all(

@@ -250,12 +250,15 @@ def note_missing(store: Store, given: Path, summary: Summary, *, under: bool) ->
 
 
 def ingest_paths(store: Store, paths: Sequence[str | os.PathLike[str]], *, fmt: str = "auto",
-                 tags: Sequence[str] = (), on_progress: ProgressFn | None = None, embed: bool = True) -> Summary:
-    """Ingest files and directory trees; problems become warnings, never exceptions."""
+                 tags: Sequence[str] = (), on_progress: ProgressFn | None = None, embed: bool = True,
+                 exclude: Sequence[str] = ()) -> Summary:
+    """Ingest files and directory trees; problems become warnings, never exceptions.
+    `exclude`: globs of what to leave out of the folders (`mem ingest --exclude`)."""
     from memcli.readers import detect
 
     summary = Summary()
-    walk = detect.walk(paths, exclude=[store.path, Path(f"{store.path}-wal"), Path(f"{store.path}-shm")])
+    walk = detect.walk(paths, exclude=[store.path, Path(f"{store.path}-wal"), Path(f"{store.path}-shm")],
+                       ignore_globs=exclude, suffixes=detect.plugin_suffixes())
     summary.warnings.extend(walk.problems)
     summary.failed += len(walk.problems)
     for gone in walk.missing:

@@ -1,4 +1,4 @@
-"""`mem export` and `mem import`: a lossless JSONL copy of the database, and Markdown for reading.
+"""`mem export` and `mem import`: a lossless JSONL copy of the database, and Markdown notes for reading.
 
 JSONL: a header line, then the rows of every copied table (store/dump.py TABLES) in a fixed
 order, one object a line: `{"kind": <table>, <column>: <value>, ...}` (JSON columns as JSON),
@@ -7,6 +7,11 @@ their model (meta embed.model / embed.dim / embed.last_id) so an import needs no
 Ids are kept. The ranking index is rebuilt after an import; index marks and the shell spool's
 offsets are this machine's state and are not exported. So export -> import into an empty
 database -> export gives the same bytes.
+
+Markdown: one note per memory, `YYYY/MM/YYYY-MM-DD-<id>-<first words>.md`, with YAML front
+matter (title, id, type, observed_at, created_at, tags, source, and source_ref, session, speaker,
+valid_from, valid_to, superseded_by when set) and the text as the body: Obsidian and basic-memory
+read them as notes, and `mem ingest` of the folder reads type, date and tags back.
 
 Import goes into an empty database only (remapping ids would have to reach into events and run
 journals, whose JSON names ids); it is one transaction: any bad line and nothing is written.
@@ -217,9 +222,43 @@ def read_lines(path: str) -> Iterable[str]:
             stream.close()
 
 
-# --- Markdown, for reading: one file per month, entries oldest first ---
+# --- Markdown, for reading: one note per memory, with front matter ---
+
+SLUG_WORDS = 8
+
+
+def note_path(record: Record, local: Any) -> Path:
+    """`YYYY/MM/YYYY-MM-DD-<id>-<first words>.md`: sorted by date, unique by id, a readable name."""
+    import re
+
+    words = re.findall(r"[^\W_]+", record.text.casefold())[:SLUG_WORDS]
+    slug = "-".join(words)[:60].strip("-")
+    return Path(f"{local:%Y}", f"{local:%m}", f"{local:%Y-%m-%d}-{record.id}" + (f"-{slug}" if slug else "") + ".md")
+
+
+def front_matter(record: Record) -> dict[str, Any]:
+    """What Obsidian and basic-memory read as the note's properties; `mem ingest` of the folder
+    reads type, observed_at and tags back."""
+    title = " ".join(record.text.split())
+    data: dict[str, Any] = {"title": title if len(title) <= 80 else title[:79].rstrip() + "…",
+                            "id": record.id, "type": record.type, "observed_at": record.observed_at,
+                            "created_at": record.created_at, "tags": list(record.tags), "source": record.source}
+    optional = {"source_ref": record.source_ref, "session": record.session, "speaker": record.speaker,
+                "valid_from": record.valid_from, "valid_to": record.valid_to, "superseded_by": record.superseded_by}
+    data.update({key: value for key, value in optional.items() if value is not None})
+    return data
+
+
+def note_text(record: Record) -> str:
+    import yaml
+
+    header = yaml.safe_dump(front_matter(record), sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)
+    return f"---\n{header}---\n\n{record.text.strip()}\n"
+
 
 def export_markdown(store: Store, directory: Path, *, types: Sequence[str] = (), since: str | None = None) -> list[Path]:
+    """One Markdown note per active memory under `directory` (see note_path); a note that exists
+    is rewritten. Each file is written beside its place and renamed: whole or absent."""
     from memcli.timeparse import from_db
 
     where, params = Filters(types=types, since=since, view="all").sql("r")
@@ -228,40 +267,20 @@ def export_markdown(store: Store, directory: Path, *, types: Sequence[str] = (),
     except OSError as exc:
         raise MemError(f"cannot create {directory}: {exc.strerror}", "pick a writable directory") from None
     written: list[Path] = []
-    month, out = None, None
     try:
         with dump.snapshot(store):
             for row in dump.for_reading(store, where, params):
                 record = Record.from_row(row)
-                local = from_db(record.observed_at).astimezone()
-                if local.strftime("%Y-%m") != month:
-                    if out is not None:
-                        _finish(out, written)
-                    month = local.strftime("%Y-%m")
-                    out = paths.open_private(directory / f".{month}.md.tmp", "w")  # 0600 whatever the umask
-                    out.write(f"# {local:%B %Y}\n")
-                out.write(_entry(record, local))  # type: ignore[union-attr]
-        if out is not None:
-            _finish(out, written)
+                path = directory / note_path(record, from_db(record.observed_at).astimezone())
+                paths.ensure_private_dir(path.parent, tighten=False)
+                temp = path.with_name(f".{path.name}.tmp")
+                try:
+                    with paths.open_private(temp, "w", encoding="utf-8") as out:  # 0600 whatever the umask
+                        out.write(note_text(record))
+                    os.replace(temp, path)
+                finally:
+                    temp.unlink(missing_ok=True)
+                written.append(path)
     except OSError as exc:
         raise MemError(f"cannot write in {directory}: {exc.strerror}", "pick a writable directory") from None
     return written
-
-
-def _finish(out: IO[str], written: list[Path]) -> None:
-    out.close()
-    final = Path(out.name).with_name(Path(out.name).name[1:].removesuffix(".tmp"))
-    os.replace(out.name, final)  # a month file is whole or absent
-    written.append(final)
-
-
-def _entry(record: Record, local: Any) -> str:
-    notes = [f"source: {record.source}"]
-    if record.speaker:
-        notes.insert(0, f"speaker: {record.speaker}")
-    if record.tags:
-        notes.insert(0, " ".join(f"#{tag}" for tag in record.tags))
-    if not record.is_head:
-        notes.append(f"superseded by #{record.superseded_by}" if record.superseded_by else "no longer valid")
-    return (f"\n## {local:%a %d %b %Y, %H:%M} · {record.type} · #{record.id}\n\n{record.text.strip()}\n\n"
-            f"*{' · '.join(notes)}*\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -72,3 +71,15 @@ def test_garbage_is_a_warning_not_a_crash(tmp_path):
     result = CliRunner().invoke(app, ["ingest", "--format", "whatsapp", str(bad)])
     assert result.exit_code != 0 or "no WhatsApp message lines" in result.output
     assert "Traceback" not in result.output
+
+
+def test_auto_detected_without_format(tmp_path):
+    """A WhatsApp .txt is found as such by `mem ingest` alone, in a folder too, before the text-note fallback."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / IOS.name).write_bytes(IOS.read_bytes())
+    (folder / "shopping.txt").write_text("Milk, eggs and a birthday card for Ann.\n")
+    result = CliRunner().invoke(app, ["ingest", str(folder), "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    by_format = json.loads(result.stdout)["by_format"]
+    assert by_format["whatsapp"]["added"] == 4 and by_format["text"]["added"] == 1

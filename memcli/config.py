@@ -19,7 +19,14 @@ else:  # pragma: no cover - exercised on 3.10 only
 DEFAULTS: dict[str, Any] = {
     "llm.model": "",
     "llm.api_base": "",
-    "llm.timeout": 60,
+    # A small local model on a CPU needs 30-60 s for one answer; 120 s leaves room.
+    "llm.timeout": 120,
+    "llm.connect_timeout": 2,
+    # Background work: extraction writes up to ~800 tokens, ~270 s at 3 tokens/s on a CPU.
+    "consolidate.timeout": 600,
+    # Shell commands are where a secret the redactor missed would sit: they stay out of the
+    # LLM stage unless the user opts in (procedures are mined from them without a model).
+    "consolidate.include_shell": False,
     "embed.model": "default",
     "embed.inline_limit": 16,
 }

@@ -279,11 +279,20 @@ def test_bad_input_is_one_line_exit_2(mem, llm, args, needle):
     assert llm.requests == []
 
 
-def test_missing_api_key_is_a_setup_error(mem, llm, monkeypatch):
-    monkeypatch.delenv("OPENAI_API_KEY")
+def test_missing_api_key_is_a_setup_error(mem, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    mem("config", "set", "llm.model", "openai/gpt-4o-mini")  # the real service: no api_base
     add(mem, "Renewed my passport", "2024-03-02")
     result = mem("ask", "passport", code=2)
     assert "OPENAI_API_KEY" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_local_server_needs_no_api_key(mem, llm, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    passport = add(mem, "Renewed my passport", "2024-03-02")
+    llm.queue(answer(f"March 2024 [{passport}].", [passport]))
+    data = ask_json(mem, "passport")
+    assert data["offline"] is False and data["citations"] == [passport]
 
 
 def test_as_of_before_a_correction_shows_the_old_fact_as_current(mem, llm):

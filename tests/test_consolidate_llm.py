@@ -349,3 +349,14 @@ def test_a_killed_run_is_marked_abandoned(mem, mem_home, llm):
     llm.queue(extraction())
     mem("consolidate")
     assert [r["status"] for r in mem.json("consolidate", "--runs")] == ["done", "abandoned"]
+
+
+def test_a_model_too_slow_for_the_timeout_gets_a_clear_note(mem, mem_home, llm):
+    episode(mem_home, "I adopted a cat called Miso", "2024-01-01T09:00:00Z", "a")
+    mem("config", "set", "llm.timeout", "1")
+    mem("config", "set", "consolidate.timeout", "1")  # consolidation waits for the longer of the two
+    llm.queue(Reply(json.dumps({"items": []}), delay=3))
+    report = mem.json("consolidate")
+    assert len(llm.requests) == 1 and report["skipped_batches"] == 1
+    note, = [n for n in report["notes"] if "skipped" in n]
+    assert "did not answer within" in note and "mem config set consolidate.timeout" in note

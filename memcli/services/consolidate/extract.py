@@ -79,9 +79,9 @@ def client_for(store: Store, model: str, run_id: str | None) -> Any:
 
     settings = Settings.resolve(model)
     assert settings is not None  # a model string was given
-    wait = max(settings.timeout, seconds("consolidate.timeout"))
-    key = "consolidate.timeout" if wait > settings.timeout else settings.timeout_key
-    return Client(store, replace(settings, timeout=wait, timeout_key=key), run_id=run_id)
+    background = seconds("consolidate.timeout")
+    key = "consolidate.timeout" if background >= settings.timeout else settings.timeout_key
+    return Client(store, replace(settings, timeout=max(settings.timeout, background), timeout_key=key), run_id=run_id)
 
 
 def batches(store: Store, include_shell: bool = False) -> list[list[Record]]:

@@ -277,3 +277,19 @@ def test_ask_in_a_real_process_against_the_stub(mem, stub):
     assert data["citations"] == [passport] and data["offline"] is False
     for noise in (b"LiteLLM", b"litellm", b"Give Feedback", b"Traceback", b"Warning"):
         assert noise not in done.stderr, done.stderr
+
+
+def test_a_connect_timeout_is_cannot_reach_not_a_slow_model(client):
+    """No server accepts within llm.connect_timeout: the user is told it is not there (~2 s),
+    not to raise llm.timeout."""
+    import httpx
+
+    lit = client.litellm
+    try:
+        try:
+            raise httpx.ConnectTimeout("timed out")
+        except httpx.ConnectTimeout as cause:
+            raise lit.Timeout(message="Request timed out", model="x", llm_provider="openai") from cause
+    except lit.Timeout as exc:
+        error = client._translate(exc, 5.0)
+    assert error.kind == "unreachable" and "no connection within 2 s" in error.message

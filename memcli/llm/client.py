@@ -75,6 +75,14 @@ def import_litellm() -> Any:
     return litellm
 
 
+def check_model(settings: Settings) -> str:
+    """The provider litellm routes `settings.model` to, or a MemError for a string it cannot."""
+    try:
+        return str(import_litellm().get_llm_provider(settings.model, api_base=settings.api_base)[1])
+    except Exception as exc:  # litellm raises BadRequestError for a string it cannot route
+        raise MemError(f"unknown model {settings.model!r}: litellm cannot tell its provider", MODEL_HINT) from exc
+
+
 @dataclass
 class Completion:
     text: str
@@ -111,10 +119,7 @@ class Client:
         self._json_schema_ok = True  # flipped when a provider rejects response_format
         self._connect_checked = False
         self.slow_notice: str | None = None  # set when a reply came close to the timeout
-        try:
-            self.provider = str(self.litellm.get_llm_provider(settings.model, api_base=settings.api_base)[1])
-        except Exception as exc:  # litellm raises BadRequestError for a string it cannot route
-            raise MemError(f"unknown model {settings.model!r}: litellm cannot tell its provider", MODEL_HINT) from exc
+        self.provider = check_model(settings)
 
     @property
     def model(self) -> str:

@@ -57,6 +57,20 @@ def date_terms(day: str | None) -> set[str]:
             f"{when.day:02d}", stem(when.strftime("%A"))}
 
 
+def near_date_terms(day: str | None, days: int = 7) -> set[str]:
+    """Date words for `day` and the days around it: what "yesterday" or "last week" said there
+    may have been resolved to."""
+    if not day:
+        return set()
+    from datetime import timedelta
+
+    try:
+        when = date.fromisoformat(day[:10])
+    except ValueError:
+        return set()
+    return set().union(*(date_terms((when + timedelta(days=offset)).isoformat()) for offset in range(-days, days + 1)))
+
+
 def share(claim: str, sources: Iterable[str], extra: set[str] | None = None) -> float:
     """The share of `claim`'s content words found in `sources` (1.0 when it has none)."""
     wanted = terms(claim)
@@ -66,6 +80,29 @@ def share(claim: str, sources: Iterable[str], extra: set[str] | None = None) -> 
     for source in sources:
         found |= terms(source)
     return len(wanted & found) / len(wanted)
+
+
+def key_terms(text: str) -> set[str]:
+    """Names and numbers: capitalised words past a sentence's start, and words with digits
+    (the parts of a claim that are hallucinated most visibly)."""
+    found: set[str] = set()
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        for position, word in enumerate(re.findall(r"[\w'’]+", sentence)):
+            base = word.lower().removesuffix("'s").removesuffix("’s")
+            if base in STOPWORDS or base in GENERIC:
+                continue
+            if any(ch.isdigit() for ch in word) or (position > 0 and word[0].isupper()):
+                found.add(stem(base))
+    return found
+
+
+def fully_supported(claim: str, sources: Iterable[str], extra: set[str] | None = None) -> bool:
+    """All of `claim`'s names and numbers, and at least half its content words, are in `sources`."""
+    sources = list(sources)
+    found = set(extra or ())
+    for source in sources:
+        found |= terms(source)
+    return key_terms(claim) <= found and share(claim, sources, extra) >= 0.5
 
 
 def shares_words(a: str, b: str) -> bool:

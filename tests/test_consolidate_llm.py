@@ -360,3 +360,27 @@ def test_a_model_too_slow_for_the_timeout_gets_a_clear_note(mem, mem_home, llm):
     assert len(llm.requests) == 1 and report["skipped_batches"] == 1
     note, = [n for n in report["notes"] if "skipped" in n]
     assert "did not answer within" in note and "mem config set consolidate.timeout" in note
+
+
+def test_with_the_default_embedder_a_close_vector_also_counts_as_the_same_subject():
+    """Words decide first; with vectors from the calibrated local embedder, a cosine over its
+    floor also does (other embedders have no calibrated floor: words only)."""
+    import numpy as np
+
+    from memcli.services.consolidate.checks import DENSE_FLOORS, same_subject
+
+    class Fixed:
+        def __init__(self, name: str, cosine: float) -> None:
+            self.name, self.cosine = name, cosine
+
+        def embed_documents(self, texts):
+            return np.array([[1.0, 0.0], [self.cosine, (1 - self.cosine ** 2) ** 0.5]])
+
+    old = Record(type="semantic", text="The user works at Nexora", observed_at="2024-01-01T00:00:00Z")
+    new = "The user changed jobs and is now at Quantix"
+    local = next(iter(DENSE_FLOORS))
+    assert same_subject(old, "The user works at Quantix", [], None)  # shared words, no vectors needed
+    assert not same_subject(old, new, [], None)
+    assert same_subject(old, new, [], Fixed(local, 0.9))
+    assert not same_subject(old, new, [], Fixed(local, 0.8))
+    assert not same_subject(old, new, [], Fixed("fastembed/other", 0.99))

@@ -169,6 +169,9 @@ def evaluate_qa(path: Path, *, model: str | None = None, limit: int | None = Non
 
         paths.ensure_private_dir(results_path.parent)
         _append(results_path, header)
+    elif not results_path.read_bytes().endswith(b"\n"):
+        with open(results_path, "a", encoding="utf-8") as fh:
+            fh.write("\n")  # end a line cut off by a killed run, so the next one starts clean
     say = progress or (lambda done, total, text: None)
     done = 0
     say(done, len(pending), "")
@@ -234,7 +237,11 @@ def _check_model(settings: Any) -> None:
 
 
 def _append(path: Path, row: dict[str, Any]) -> None:
-    with open(path, "a", encoding="utf-8") as fh:
+    """One line, appended; the file is private (0600) like everything mem writes."""
+    import os
+
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with open(fd, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 

@@ -4,8 +4,9 @@
 
 Each conversation is ingested into a temporary store and consolidated with `openai/stub-model`
 pointed at an OpenAI-compatible stub on 127.0.0.1 (a real HTTP round trip through litellm). The
-stub answers like a model would in shape: one fact per four episodes, citing them, then ADD for
-every candidate. Prompt tokens are counted with litellm's tokenizer on what the stub received.
+stub answers like a model would in shape: one fact per four episodes, made of that episode's own
+content words (so that it passes the support check), then ADD for every candidate. Prompt
+tokens are counted with litellm's tokenizer on what the stub received.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ class ShapedStub(StubServer):
             self.requests.append(body)
         user = body["messages"][-1]["content"]
         if "<episodes>" in user:
-            numbers = [int(n) for n in re.findall(r"^\[(\d+)\]", user, re.M)]
-            items = [{"text": f"Fact distilled from episodes {n}-{n + 3}", "sources": [n]} for n in numbers[::4]]
+            lines = re.findall(r'^\[(\d+)\] \S+ (\w+): (".*")$', user, re.M)
+            items = [{"text": f"{who} talked about " + " ".join(sorted(set(re.findall(r"[A-Za-z]{4,}", json.loads(text))))),
+                      "sources": [int(n)]} for n, who, text in lines[::4]]
             return Reply(json.dumps({"items": items}))
         candidates = re.findall(r"^(c\d+) ", user, re.M)
         return Reply(json.dumps({"ops": [{"candidate": c, "op": "ADD"} for c in candidates]}))

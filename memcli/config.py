@@ -22,7 +22,7 @@ from memcli.errors import MemError
 
 class Setting(NamedTuple):
     key: str
-    kind: str  # text, number, integer, list (of strings), any (plugins: typed as typed)
+    kind: str  # text, number, integer, boolean, list (of strings), any (plugins: typed as typed)
     default: Any
     help: str
 
@@ -31,7 +31,16 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("llm.model", "text", "", "Model for ask and consolidate, as litellm names it (ollama/llama3.2, "
             "gpt-4o-mini); empty: offline."),
     Setting("llm.api_base", "text", "", "The provider's base URL when it needs one (http://localhost:11434)."),
-    Setting("llm.timeout", "number", 60, "Seconds to wait for the model's answer."),
+    # A small local model on a CPU needs 30-60 s for one answer; 120 s leaves room.
+    Setting("llm.timeout", "number", 120, "Seconds to wait for the model's answer."),
+    Setting("llm.connect_timeout", "number", 2, "Seconds to wait for a connection to the provider; an "
+            "unreachable one falls back to the offline answer this fast."),
+    # Background work: extraction writes up to ~800 tokens, ~270 s at 3 tokens/s on a CPU.
+    Setting("consolidate.timeout", "number", 600, "Seconds a consolidation call may take."),
+    # Shell commands are where a secret the redactor missed would sit: they stay out of the LLM
+    # stage unless the user opts in (procedures are mined from them without a model).
+    Setting("consolidate.include_shell", "boolean", False, "Send shell commands to the model during "
+            "consolidation (off: only notes and chats are)."),
     Setting("embed.model", "text", "default", "Embedder: default (local), none, litellm/<model> or "
             "fastembed/<model>; run mem reindex after changing it."),
     Setting("embed.api_base", "text", "", "Base URL for a litellm embedding model."),
@@ -48,7 +57,7 @@ PATTERNS: tuple[Setting, ...] = (
     Setting("plugins.<name>.<key>", "any", None, "A plugin's own setting (see the plugin's README)."),
 )
 DEFAULTS: dict[str, Any] = {key: setting.default for key, setting in SETTINGS.items()}
-KINDS = {"text": "text", "number": "a number", "integer": "a whole number",
+KINDS = {"text": "text", "number": "a number", "integer": "a whole number", "boolean": "true or false",
          "list": "a string or a JSON list of strings, e.g. '[\"^pass \", \"vault\"]'", "any": "a value"}
 
 
@@ -163,6 +172,8 @@ def _fits(setting: Setting, value: Any) -> bool:
         return isinstance(value, wanted) and not isinstance(value, bool) and value >= 0
     if setting.kind == "list":
         return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+    if setting.kind == "boolean":
+        return isinstance(value, bool)
     return True
 
 
@@ -183,7 +194,7 @@ def parse_value(raw: str) -> Any:
 def typed(setting: Setting, raw: str) -> Any:
     """`raw` as the setting's type, or a one-line error saying what it takes."""
     value: Any = raw
-    if setting.kind in ("number", "integer"):
+    if setting.kind in ("number", "integer", "boolean"):
         value = parse_value(raw.strip())
     elif setting.kind == "list" and raw.lstrip().startswith("["):
         try:

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass
@@ -37,6 +37,8 @@ class StubServer:
         self.requests: list[dict[str, Any]] = []
         self.script: list[Reply] = []
         self.default = Reply(json.dumps({"answer": "OK", "citations": []}))
+        # When set, answers every request the script does not: a model that reads its prompt.
+        self.responder: Callable[[dict[str, Any]], Reply] | None = None
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -57,7 +59,9 @@ class StubServer:
     def _next(self, body: dict[str, Any]) -> Reply:
         with self._lock:
             self.requests.append(body)
-            return self.script.pop(0) if self.script else self.default
+            if self.script:
+                return self.script.pop(0)
+        return self.responder(body) if self.responder else self.default
 
     def prompt(self, index: int = -1) -> str:
         """All message contents of one recorded request, joined: what the model was shown."""

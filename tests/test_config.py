@@ -19,7 +19,7 @@ def test_set_get_list(mem, mem_home):
     mem("config", "set", "llm.model", "ollama/llama3.2")
     mem("config", "set", "llm.timeout", "30")
     assert mem("config", "get", "llm.model").stdout.strip() == "ollama/llama3.2"
-    assert mem.json("config", "get", "llm.timeout") == {"key": "llm.timeout", "value": 30, "default": 60,
+    assert mem.json("config", "get", "llm.timeout") == {"key": "llm.timeout", "value": 30, "default": 120,
                                                         "source": "file"}
     assert mem.json("config", "list")["llm.model"]["value"] == "ollama/llama3.2"
     assert 'model = "ollama/llama3.2"' in (mem_home / "config.toml").read_text()
@@ -69,7 +69,7 @@ def test_unset_brings_the_default_back(mem, mem_home):
     mem("config", "set", "llm.timeout", "7")
     mem("config", "set", "tui.keys.mem.forget", "x")
     assert "removed" in mem("config", "unset", "llm.timeout").stdout
-    assert mem.json("config", "get", "llm.timeout")["value"] == 60
+    assert mem.json("config", "get", "llm.timeout")["value"] == 120
     assert "was not set" in mem("config", "unset", "llm.timeout").stdout
     mem("config", "unset", "tui.keys.mem.forget")
     assert (mem_home / "config.toml").read_text().strip() == ""  # emptied tables are pruned
@@ -89,7 +89,7 @@ def test_list_shows_every_setting_its_default_and_where_the_value_comes_from(mem
     assert rows["store.busy_timeout"]["source"] == "default" and rows["store.busy_timeout"]["help"]
     assert rows["old.thing"]["source"] == "file" and "not a setting" in rows["old.thing"]["help"]
     text = mem("config", "list").stdout
-    assert "llm.timeout = 9  [env]  (default 60)" in text and "tui.keys.<binding>" in text
+    assert "llm.timeout = 9  [env]  (default 120)" in text and "tui.keys.<binding>" in text
     assert mem.json("config", "get", "llm.timeout")["source"] == "env"
 
 

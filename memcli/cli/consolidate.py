@@ -25,7 +25,9 @@ def consolidate(
     """Distil episodes into facts, procedures and session digests; merge duplicates; let weak memories fade.
 
     Without a model only the zero-LLM stages run (dedupe, shell procedure mining, session
-    digests, decay). Every run can be undone exactly with --undo RUN_ID.
+    digests, decay). With one, facts and procedures are extracted from new episodes (shell
+    commands only with consolidate.include_shell = true). Every run can be undone exactly with
+    --undo RUN_ID.
 
     Example: mem consolidate --dry-run
     """
@@ -39,13 +41,14 @@ def consolidate(
         common.emit_json({"undone": undo, "changes": changes}) if json_ else print(f"Undid {undo} ({changes} changes)")
         return
     if list_runs:
+        service.reap_abandoned(store)
         recent = runs.recent(store)
         if json_:
             common.emit_json(recent)
             return
         for r in recent:
             counts = ", ".join(f"{k} {v}" for k, v in r["counts"].items()) or "no changes"
-            print(f"{r['id']}  {r['status']:7s}  {common.short_time(r['started_at'])}  {r['model'] or 'zero-LLM'}  {counts}")
+            print(f"{r['id']}  {r['status']:9s}  {common.short_time(r['started_at'])}  {r['model'] or 'zero-LLM'}  {counts}")
         return
     if max_tokens is not None and max_tokens < 1:
         raise MemError(f"--max-tokens must be at least 1 (got {max_tokens})", "or leave it out")
@@ -61,9 +64,10 @@ def consolidate(
     for stage, ops in report.ops.items():
         if dry_run:
             for op in ops:
-                show.print(f"  [{stage}] {op.describe()}", markup=False)
+                show.print(f"  [{stage}] {op.describe()}", markup=False, soft_wrap=True)
     counts = ", ".join(f"{kind} {n}" for kind, n in report.counts().items()) or "nothing to do"
     head = "Dry run" if dry_run else f"Run {report.run_id}"
-    show.print(f"{head}: {counts}" + (f" (model {report.model})" if report.model else " (zero-LLM)"), markup=False)
+    show.print(f"{head}: {counts}" + (f" (model {report.model})" if report.model else " (zero-LLM)"),
+               markup=False, soft_wrap=True)
     for note in report.notes:
-        show.print(f"Note: {note}", markup=False)
+        show.print(f"Note: {note}", markup=False, soft_wrap=True)

@@ -14,7 +14,7 @@ app = common.typer_app()
 @app.command("doctor")
 def doctor(json_: common.JsonFlag = False) -> None:
     """Show what is configured (database, sqlite-vec, embedder, model) and check that the
-    configured model answers. Exits 1 when the model does not answer.
+    configured model answers with valid JSON. Exits 1 when it does not.
 
     Example: mem doctor --json
     """
@@ -26,8 +26,18 @@ def doctor(json_: common.JsonFlag = False) -> None:
         common.emit_json({**report, "problems": found})
     else:
         _print(report, found)
-    if report["llm"]["reachable"] is False:
+    if report["llm"]["answers"] is False or report["llm"]["json"] is False:
         raise typer.Exit(1)
+
+
+def _answers(llm: dict[str, Any]) -> str:
+    if llm["answers"] and llm["json"]:
+        return f"yes, valid JSON ({llm['latency_ms']} ms)"
+    if llm["answers"]:
+        return f"yes, but not valid JSON: {llm['error']}"
+    if llm["reachable"]:  # a server is there and replied with an error
+        return f"no, the server replied with an error: {llm['error']}"
+    return f"no: {llm['error']}"
 
 
 def _print(report: dict[str, Any], found: list[str]) -> None:
@@ -44,8 +54,7 @@ def _print(report: dict[str, Any], found: list[str]) -> None:
     ]
     if llm["model"]:
         rows.append(("api base", llm["api_base"] or "provider default"))
-        answer = f"yes ({llm['latency_ms']} ms)" if llm["reachable"] else f"no: {llm['error']}"
-        rows.append(("answers", answer))
+        rows.append(("answers", _answers(llm)))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")

@@ -1,16 +1,25 @@
-"""Reading a model's JSON reply into a pydantic schema, and the message that asks for a repair."""
+"""Reading a model's JSON reply into a pydantic schema, and the message that asks for a repair.
+
+Small local models often ignore "reply with only JSON": they wrap it in a Markdown fence, put
+prose before or after it, think aloud in <think> tags first, or answer with a bare list. All of
+these parse; the size of what is parsed is bounded so that a hostile server cannot make a reply
+cost unbounded time or memory.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
 T = TypeVar("T", bound="BaseModel")
-FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL | re.IGNORECASE)
+MAX_REPLY_CHARS = 2_000_000  # honest replies at our max_tokens stay under ~10k characters
+MAX_STARTS = 20  # positions tried when JSON sits inside prose
+FENCED = re.compile(r"```(?:json|JSON)?[ \t]*\n?(.*?)```", re.DOTALL)
+THINKING = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
 
 
 class OutputError(ValueError):
@@ -18,20 +27,9 @@ class OutputError(ValueError):
 
 
 def parse(text: str, schema: type[T]) -> T:
-    body = text.strip()
-    fenced = FENCE.match(body)
-    if fenced:  # many models wrap JSON in a Markdown fence even when asked not to
-        body = fenced.group(1)
-    try:
-        data = json.loads(body)
-    except json.JSONDecodeError:
-        start, end = body.find("{"), body.rfind("}")
-        if start < 0 or end <= start:
-            raise OutputError("the reply contains no JSON object") from None
-        try:
-            data = json.loads(body[start:end + 1])
-        except json.JSONDecodeError as exc:
-            raise OutputError(f"invalid JSON: {exc.msg} at character {exc.pos}") from None
+    if len(text) > MAX_REPLY_CHARS:
+        raise OutputError(f"the reply is too long ({len(text):,} characters)")
+    data = find_json(THINKING.sub("", text).strip())
     from pydantic import ValidationError
 
     try:
@@ -39,6 +37,37 @@ def parse(text: str, schema: type[T]) -> T:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'reply'}: {e['msg']}" for e in exc.errors()[:3])
         raise OutputError(f"JSON does not match the schema ({problems})") from None
+
+
+def find_json(body: str) -> Any:
+    """The first JSON object (or array) in `body`: the whole text, a fenced block, or a value
+    embedded in prose."""
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        first_error = exc
+    for block in FENCED.findall(body)[:MAX_STARTS]:
+        try:
+            return json.loads(block.strip())
+        except json.JSONDecodeError:
+            continue
+    decoder = json.JSONDecoder()
+    starts = [m.start() for m in re.finditer(r"[{\[]", body)]
+    if not starts:
+        raise OutputError("the reply contains no JSON object")
+    found: list[Any] = []
+    for start in starts[:MAX_STARTS]:
+        try:
+            value, _ = decoder.raw_decode(body, start)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value  # an object wins over an earlier bracketed aside like "[1]"
+        found.append(value)
+    lists = [value for value in found if isinstance(value, list) and value and isinstance(value[0], dict)]
+    if lists:
+        return lists[0]
+    raise OutputError(f"invalid JSON: {first_error.msg} at character {first_error.pos}")
 
 
 def repair_request(problem: str, schema: "type[BaseModel]") -> str:

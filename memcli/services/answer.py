@@ -150,7 +150,17 @@ def _model_answer(store: Store, client: Any, answer: Answer, now: datetime) -> A
     result = client.structured(messages, AskReply, purpose="ask", max_tokens=300)
     answer.prompt_tokens = result.completion.prompt_tokens
     answer.completion_tokens = result.completion.completion_tokens
-    answer.text, answer.citations = check_citations(result.value.answer, result.value.citations, shown_ids)
+    text, cited = check_citations(result.value.answer, result.value.citations, shown_ids)
+    if text != ABSTAIN:
+        text, cited = supported(text, cited, shown, answer.question)
+        if not cited:  # nothing shown says it: never print an unsupported claim as an answer
+            notice = f"{client.model}'s answer is not supported by the memories it cites; " \
+                     "showing the best-matching memories instead"
+            extractive(answer, notice=_with_slow_notice(notice, client))
+            answer.model = client.model
+            return answer
+    answer.text, answer.citations = text, cited
+    answer.notice = client.slow_notice
     if answer.citations:
         with store.transaction():  # a citation is a retrieval event: later reinforcement reads these
             for record_id in answer.citations:
@@ -159,18 +169,59 @@ def _model_answer(store: Store, client: Any, answer: Answer, now: datetime) -> A
     return answer
 
 
+def _with_slow_notice(notice: str, client: Any) -> str:
+    return f"{notice}\n{client.slow_notice}" if client.slow_notice else notice
+
+
+# Ways small models say "the memories do not say" instead of the exact abstention.
+ABSTAINING = re.compile(
+    r"\b(?:i (?:don't|do not) (?:have|know|recall)|no (?:memory|memories|information|record|mention)\b"
+    r"|(?:do|does|did) not (?:mention|say|contain|include|specify|state)|not (?:mentioned|specified|stated)"
+    r"|(?:cannot|can't|unable to) (?:find|determine|tell|answer))", re.IGNORECASE)
+
+
 def check_citations(text: str, listed: list[int], shown_ids: list[int]) -> tuple[str, list[int]]:
     """Keep only citations of memories the model was shown: from its list and from `[id]` marks
-    in the text. Marks of unknown ids are removed from the text; an abstention cites nothing."""
+    in the text. Marks of unknown ids are removed from the text; an abstention, in the exact
+    words or the usual paraphrases ("the memories do not mention ..."), cites nothing."""
     allowed = set(shown_ids)
     text = " ".join(text.split())
-    if not text or ABSTAIN.lower().rstrip(".") in text.lower():
+    if not text or ABSTAIN.lower().rstrip(".") in text.lower() or ABSTAINING.search(text):
         return ABSTAIN, []
     in_text = [int(n) for n in CITATION.findall(text)]
-    cleaned = CITATION.sub(lambda m: m.group(0) if int(m.group(1)) in allowed else "", text)
-    cleaned = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s{2,}", " ", cleaned)).strip()
     kept = [n for n in dict.fromkeys([*listed, *in_text]) if n in allowed]
-    return cleaned, kept
+    return _keep_marks(text, set(kept)), kept
+
+
+def _keep_marks(text: str, ids: set[int]) -> str:
+    cleaned = CITATION.sub(lambda m: m.group(0) if int(m.group(1)) in ids else "", text)
+    return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s{2,}", " ", cleaned)).strip()
+
+
+def supported(text: str, cited: list[int], shown: list[Shown], question: str = "") -> tuple[str, list[int]]:
+    """The answer with the citations that support it: cited memories containing one of its
+    content words (their dates and speakers count). Words that only echo the question prove
+    nothing ("your favourite team is X" shares "favourite" with any favourite), so they count
+    only when the answer has no others ("Yes, you renewed your passport"). When no cited memory
+    supports it, the shown memories that do are cited instead (small models often cite the
+    wrong id, or none); when no shown memory does, no citation is left and the caller falls back."""
+    from memcli.services import support
+
+    said = support.terms(CITATION.sub(" ", text))
+    wanted = (said - support.terms(question)) or said
+    by_id = {memory.id: memory for memory in shown}
+
+    def overlap(memory: Shown) -> int:
+        found = support.terms(f"{memory.speaker or ''} {memory.text}") | support.date_terms(memory.date)
+        return len(wanted & found)
+
+    if not wanted:  # "Yes [3]": nothing to check beyond the citation itself
+        return text, cited
+    keep = [n for n in cited if overlap(by_id[n])]
+    if not keep:
+        ranked = sorted((m for m in shown if overlap(m)), key=lambda m: -overlap(m))
+        keep = [m.id for m in ranked[:2]]
+    return _keep_marks(text, set(keep)), keep
 
 
 def extractive(answer: Answer, notice: str | None) -> Answer:

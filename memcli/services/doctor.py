@@ -14,7 +14,8 @@ from memcli.errors import MemError
 from memcli.store import Store, info
 from memcli.store.schema_version import SCHEMA_VERSION
 
-PROBE_TIMEOUT = 10.0  # seconds: a health check must not wait out a 60 s answer timeout
+PROBE_TIMEOUT = 30.0  # seconds: a health check must not wait out the full answer timeout
+PROBE_TOKENS = 30
 
 
 def collect(store: Store, *, probe: bool = True) -> dict[str, Any]:
@@ -32,12 +33,17 @@ def collect(store: Store, *, probe: bool = True) -> dict[str, Any]:
 
 
 def llm_status(store: Store, *, probe: bool = True) -> dict[str, Any]:
+    """The configured model, and with `probe` one structured request to it. `reachable`: an
+    HTTP server answered at all (a 500 is reachable, a refused connection is not); `answers`:
+    it returned a completion; `json`: that completion was the JSON asked for."""
     status: dict[str, Any] = {"model": config.get("llm.model") or None, "api_base": config.get("llm.api_base") or None,
-                              "timeout": config.get("llm.timeout"), "reachable": None, "latency_ms": None,
-                              "error": None}
+                              "timeout": config.get("llm.timeout"), "connect_timeout": config.get("llm.connect_timeout"),
+                              "reachable": None, "answers": None, "json": None, "latency_ms": None,
+                              "error": None, "error_kind": None, "http_status": None}
     if not status["model"] or not probe:
         return status
-    from memcli.llm.client import Client, Settings
+    from memcli.llm.client import Client, LLMBadOutput, LLMUnavailable, Settings
+    from memcli.llm.schemas import Probe
 
     try:
         settings = Settings.resolve()
@@ -45,12 +51,19 @@ def llm_status(store: Store, *, probe: bool = True) -> dict[str, Any]:
         settings.timeout = min(settings.timeout, PROBE_TIMEOUT)
         client = Client(store, settings, retries=0)
         started = time.perf_counter()  # after the litellm import: latency is the provider's
-        client.complete([{"role": "user", "content": "Reply with the single word OK."}],
-                        purpose="doctor", max_tokens=5)
-    except MemError as error:  # unreachable, timeout, bad model string, missing key
-        status.update(reachable=False, error=str(error))
+        client.structured([{"role": "user", "content": 'Reply with only this JSON object: {"ok": true}'}],
+                          Probe, purpose="doctor", max_tokens=PROBE_TOKENS)
+    except LLMBadOutput as error:  # it answers, but not with usable JSON: ask and consolidate suffer
+        status.update(reachable=True, answers=True, json=False, error=error.message, error_kind="bad_json")
+    except LLMUnavailable as error:
+        answered = error.kind in ("server_error", "rate_limited")
+        status.update(reachable=answered, answers=False, error=error.message, error_kind=error.kind,
+                      http_status=error.status)
+    except MemError as error:  # bad model string, missing key, model unknown to the provider
+        status.update(answers=False, error=str(error), error_kind="setup")
     else:
-        status.update(reachable=True, latency_ms=round((time.perf_counter() - started) * 1000))
+        status.update(reachable=True, answers=True, json=True,
+                      latency_ms=round((time.perf_counter() - started) * 1000))
     return status
 
 
@@ -59,6 +72,10 @@ def problems(report: dict[str, Any]) -> list[str]:
     found = []
     if report["db"]["sqlite_vec_version"] is None:
         found.append(f"sqlite-vec unavailable ({report['db']['sqlite_vec_error']}): search is full-text only")
-    if report["llm"]["reachable"] is False:
-        found.append(f"the model does not answer: {report['llm']['error']}")
+    llm = report["llm"]
+    if llm["answers"] is False:
+        found.append(f"the model does not answer: {llm['error']}")
+    elif llm["json"] is False:
+        found.append(f"the model answers, but not with valid JSON ({llm['error']}): answers and consolidation "
+                     "will often fall back; try another model")
     return found

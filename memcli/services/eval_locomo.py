@@ -14,6 +14,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -69,59 +70,94 @@ def session_of(dia_id: str) -> str:
     return dia_id.split(":")[0]
 
 
-def evaluate(path: Path, *, depth: int = 10, on_conversation: Callable[[str], None] | None = None) -> EvalRun:
+@dataclass
+class Conversation:
+    """One LoCoMo conversation ingested into its own store, as both evals use it."""
+
+    name: str
+    store: Any
+    dia_ids: dict[int, str]       # record id -> turn id ("D3:7")
+    asked_at: datetime            # questions are asked just after the conversation
+    embedder: Any
+    turns: int
+    ingest_seconds: float
+
+
+def open_conversation(sample: dict[str, Any], index: int, directory: Path) -> Conversation:
+    """Ingest `sample` into a fresh store under `directory` through the normal ingest path,
+    with vectors embedded (when an embedder is configured) and the ranking index built."""
     from memcli.retrieve.embedding import embed_pending, load_embedder, usable
     from memcli.retrieve.fts_index import sync
-    from memcli.timeparse import from_db
-    from memcli.retrieve.search import search
     from memcli.services.ingest import ingest_items
     from memcli.store import open_db, records
+    from memcli.timeparse import from_db
+
+    name = str(sample.get("sample_id") or f"conv-{index}")
+    store = open_db(directory / "mem.db")
+    started = time.perf_counter()
+    report = ingest_items(store, conversation_items(sample, index), source=f"locomo:{name}")
+    embedder, _ = load_embedder()
+    if embedder is not None and usable(store, embedder) is None:
+        embed_pending(store, embedder)
+    else:
+        embedder = None
+    sync(store)
+    stored = records.get_many(store, report.record_ids)
+    return Conversation(
+        name=name, store=store, dia_ids={rid: rec.metadata.get("dia_id") for rid, rec in stored.items()},
+        asked_at=from_db(max(rec.observed_at for rec in stored.values())), embedder=embedder,
+        turns=report.added, ingest_seconds=time.perf_counter() - started,
+    )
+
+
+def retrieve(conversation: Conversation, qa: dict[str, Any], depth: int) -> QuestionResult:
+    """Search for one question the way `mem search` does, scored in distinct turns."""
+    from memcli.retrieve.search import search
     from memcli.store.records import Filters
 
+    started = time.perf_counter()
+    hits = search(conversation.store, str(qa["question"]), k=max(depth, SESSION_DEPTH), filters=Filters(),
+                  now=conversation.asked_at, embedder=conversation.embedder)
+    elapsed = (time.perf_counter() - started) * 1000
+    turns = distinct_turns(hits, conversation.dia_ids, sources_of(conversation.store, hits))
+    return QuestionResult(
+        conversation=conversation.name, question=str(qa["question"]), category=int(qa["category"]),
+        evidence=list(qa["evidence"]), retrieved=turns[:depth],
+        sessions=list(dict.fromkeys(session_of(t) for t in turns)), search_ms=elapsed,
+    )
+
+
+def sources_of(store: Any, hits: Iterable[Any]) -> dict[int, list[int]]:
+    """Derived records among `hits` (facts, digests) -> the turns they came from."""
+    from memcli.store import records
+
+    return {hit.record.id: records.derived_from(store, hit.record.id)
+            for hit in hits if hit.record.type != "episodic" and not hit.turn_ids}
+
+
+def evaluate(path: Path, *, depth: int = 10, on_conversation: Callable[[str], None] | None = None) -> EvalRun:
     run = EvalRun()
     for index, sample in enumerate(load(path)):
-        conversation = str(sample.get("sample_id") or f"conv-{index}")
         with tempfile.TemporaryDirectory(prefix="mem-eval-") as tmp:
-            store = open_db(Path(tmp) / "mem.db")
-            started = time.perf_counter()
-            report = ingest_items(store, conversation_items(sample, index), source=f"locomo:{conversation}")
-            embedder, _ = load_embedder()
-            if embedder is not None and usable(store, embedder) is None:
-                embed_pending(store, embedder)
-            else:
-                embedder = None
-            run.embedder = embedder.name if embedder is not None else "none"
-            sync(store)
-            run.ingest_seconds += time.perf_counter() - started
-            run.turns += report.added
-            stored = records.get_many(store, report.record_ids)
-            dia_ids = {rid: rec.metadata.get("dia_id") for rid, rec in stored.items()}
-            # Questions are asked just after the conversation: relative phrases resolve against its end.
-            asked_at = from_db(max(rec.observed_at for rec in stored.values()))
+            conversation = open_conversation(sample, index, Path(tmp))
+            run.embedder = conversation.embedder.name if conversation.embedder else "none"
+            run.ingest_seconds += conversation.ingest_seconds
+            run.turns += conversation.turns
             for qa in sample.get("qa") or []:
-                if not scorable(qa):
-                    continue
-                started = time.perf_counter()
-                hits = search(store, str(qa["question"]), k=max(depth, SESSION_DEPTH), filters=Filters(),
-                              now=asked_at, embedder=embedder)
-                elapsed = (time.perf_counter() - started) * 1000
-                turns = distinct_turns(hits, dia_ids)
-                run.results.append(QuestionResult(
-                    conversation=conversation, question=str(qa["question"]), category=int(qa["category"]),
-                    evidence=list(qa["evidence"]), retrieved=turns[:depth],
-                    sessions=list(dict.fromkeys(session_of(t) for t in turns)), search_ms=elapsed,
-                ))
-            store.close()
+                if scorable(qa):
+                    run.results.append(retrieve(conversation, qa, depth))
+            conversation.store.close()
         if on_conversation:
-            on_conversation(conversation)
+            on_conversation(conversation.name)
     return run
 
 
-def distinct_turns(hits: Iterable[Any], dia_ids: dict[int, str]) -> list[str]:
+def distinct_turns(hits: Iterable[Any], dia_ids: dict[int, str], derived: dict[int, list[int]] | None = None) -> list[str]:
     """Hits as turn ids, in rank order, each turn once; derived hits expand to their turns."""
     seen: dict[str, None] = {}
+    derived = derived or {}
     for hit in hits:
-        for record_id in hit.turn_ids or [hit.record.id]:
+        for record_id in hit.turn_ids or derived.get(hit.record.id) or [hit.record.id]:
             dia = dia_ids.get(record_id)
             if dia:
                 seen.setdefault(dia, None)

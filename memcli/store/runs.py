@@ -24,6 +24,16 @@ def finish(store: Store, run_id: str, finished_at: str, status: str, counts: dic
     )
 
 
+def mark_abandoned(store: Store, finished_at: str) -> int:
+    """Every run still `running` becomes `abandoned`. Call only while holding the consolidation
+    lock: then no live process is running any of them."""
+    cursor = store.execute(
+        "UPDATE consolidation_runs SET status = 'abandoned', finished_at = ?, "
+        "error = 'the process running it stopped before finishing (killed?); mem consolidate --undo RUN_ID "
+        "takes back what it applied' WHERE status = 'running'", (finished_at,))
+    return cursor.rowcount
+
+
 def get(store: Store, run_id: str) -> dict[str, Any] | None:
     row = store.execute("SELECT * FROM consolidation_runs WHERE id = ?", (run_id,)).fetchone()
     return _as_dict(row) if row else None

@@ -4,6 +4,10 @@ The zero-LLM stages always run first (dedupe, procedure mining, session digests,
 LLM stage (extraction and reconciliation) runs after them when a model is configured. Each
 stage's ops are applied in batches, one transaction each, through a `Journal`, so a killed run
 leaves a consistent db, a rerun converges, and `--undo RUN_ID` restores the exact prior state.
+
+A model string is checked before anything is written. A run killed outright (SIGKILL) cannot
+mark itself: the next run, or `--runs`, finds it `running` while nobody holds the consolidation
+lock (the kernel releases it when its holder dies) and marks it `abandoned`.
 """
 
 from __future__ import annotations
@@ -31,6 +35,14 @@ class RunReport:
     model: str | None = None
     tokens: dict[str, int] = field(default_factory=lambda: {"prompt": 0, "completion": 0})
     notes: list[str] = field(default_factory=list)
+    rejected: dict[str, int] = field(default_factory=dict)  # model output left out, by reason
+    adjusted: dict[str, int] = field(default_factory=dict)  # model output kept after a correction
+    skipped_batches: int = 0
+
+    def reject(self, reason: str, count: int = 1, *, counted: bool = True) -> None:
+        if count:
+            tally = self.rejected if counted else self.adjusted
+            tally[reason] = tally.get(reason, 0) + count
 
     def counts(self) -> dict[str, int]:
         counted: dict[str, int] = {}
@@ -39,16 +51,26 @@ class RunReport:
                 counted[op.kind] = counted.get(op.kind, 0) + 1
         return counted
 
+    def run_counts(self) -> dict[str, int]:
+        """What `--runs` lists: ops applied, and what was left out."""
+        counted = self.counts()
+        if self.rejected:
+            counted["rejected"] = sum(self.rejected.values())
+        if self.skipped_batches:
+            counted["batches skipped"] = self.skipped_batches
+        return counted
+
     def to_json(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id, "dry_run": self.dry_run, "model": self.model, "counts": self.counts(),
-            "tokens": self.tokens, "notes": self.notes,
+            "tokens": self.tokens, "notes": self.notes, "rejected": self.rejected, "adjusted": self.adjusted,
+            "skipped_batches": self.skipped_batches,
             "ops": {stage: [op.to_json() for op in ops] for stage, ops in self.ops.items()},
         }
 
 
 def new_run_id() -> str:
-    return f"run-{now_local().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    return f"run-{now_local().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
 
 
 def _apply(store: Store, log: journal.Journal, apply: Callable[..., None], ops: list[Op], now: str) -> None:
@@ -63,6 +85,13 @@ def run(store: Store, *, model: str | None = None, dry_run: bool = False, max_to
     with ConsolidationLock(store.path.parent):
         now = to_db(now_local())
         report = RunReport(run_id=None if dry_run else new_run_id(), dry_run=dry_run, model=model)
+        client = None
+        if model:  # a bad model string fails here, before the run is recorded or anything changes
+            from memcli.services.consolidate import extract
+
+            client = extract.client_for(store, model, report.run_id)
+        if not dry_run:
+            _mark_abandoned(store, now)
         embedder = _embed_pending(store, say)
         if not dry_run:
             with store.transaction():
@@ -81,23 +110,39 @@ def run(store: Store, *, model: str | None = None, dry_run: bool = False, max_to
                 report.ops[name] = ops
                 if log is not None and ops:
                     _apply(store, log, apply, ops, now)
-            if model:
-                from memcli.services.consolidate import extract
+            if client is not None:
+                from memcli import config
 
-                say("Consolidating: extracting facts with " + model)
-                report.ops["llm"] = extract.run(store, log, model=model, now=now, max_tokens=max_tokens,
-                                                report=report, progress=say)
+                say("Consolidating: extracting facts with " + client.model)
+                extract.run(store, log, client=client, now=now, max_tokens=max_tokens, report=report,
+                            progress=say, embedder=embedder,
+                            include_shell=bool(config.get("consolidate.include_shell")))
         except BaseException as exc:
             if not dry_run:
                 with store.transaction():
-                    runs.finish(store, report.run_id, to_db(now_local()), "failed", report.counts(),
+                    runs.finish(store, report.run_id, to_db(now_local()), "failed", report.run_counts(),
                                 report.tokens["prompt"], report.tokens["completion"], error=str(exc)[:500])
             raise
         if not dry_run:
             with store.transaction():
-                runs.finish(store, report.run_id, to_db(now_local()), "done", report.counts(),
+                runs.finish(store, report.run_id, to_db(now_local()), "done", report.run_counts(),
                             report.tokens["prompt"], report.tokens["completion"])
         return report
+
+
+def _mark_abandoned(store: Store, now: str) -> int:
+    """Runs still `running` while the caller holds the lock: their process died."""
+    with store.transaction():
+        return runs.mark_abandoned(store, now)
+
+
+def reap_abandoned(store: Store) -> int:
+    """For `--runs`: mark dead runs, unless a consolidation is running now (then leave all)."""
+    try:
+        with ConsolidationLock(store.path.parent):
+            return _mark_abandoned(store, to_db(now_local()))
+    except MemError:
+        return 0  # someone holds the lock: its run is alive
 
 
 def _embed_pending(store: Store, say: Progress) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 from memcli.errors import MemError
 
@@ -49,9 +50,9 @@ def _iso(text: str) -> datetime | None:
     candidate = candidate.replace("Z", "+00:00")
     try:
         moment = datetime.fromisoformat(candidate)
-    except ValueError:
+        return moment if moment.tzinfo else moment.astimezone()
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo else moment.astimezone()
 
 
 def _start_of_day(day: date, tz) -> datetime:
@@ -118,14 +119,7 @@ def parse_range(text: str, now: datetime | None = None) -> Range | None:
             else:  # "last May" or plain "May": the most recent May that has started
                 year = today.year if month < today.month or (month == today.month and not which) else today.year - 1
             return _month_range(year, month, tz)
-        first, last = SEASONS[name]
-        year = int(year_text) if year_text else today.year
-        if not year_text and which != "this" and (first > today.month or which == "last"):
-            year -= 1
-        start_year = year - 1 if first > last and today.month <= last and not year_text else year
-        start = _month_range(start_year, first, tz)[0]
-        end_year = start_year + 1 if first > last else start_year
-        return start, _month_range(end_year, last, tz)[1]
+        return _season(name, which, int(year_text) if year_text else None, today, tz)
     match = re.fullmatch(r"(\d+|[a-z]+(?: of)?) (day|week|month|year)s? ago", phrase)
     if match and _amount(match.group(1)) is not None:
         count, unit = _amount(match.group(1)), match.group(2)
@@ -140,10 +134,49 @@ def parse_range(text: str, now: datetime | None = None) -> Range | None:
     return None
 
 
+def _season(name: str, which: str, year: int | None, today: date, tz: Any) -> Range:
+    """A season as a span. Winter runs December to February and belongs to the year it ends in.
+    "last summer" is the latest summer that is over (asked in December: this year's); "summer" the
+    latest that has begun (the current one when inside it); "this summer" the current one, else
+    the one that starts this calendar year; "next summer" the first that has not begun; "summer
+    2021" is that year's."""
+    first, last = SEASONS[name]
+
+    def span(end_year: int) -> Range:
+        start_year = end_year - 1 if first > last else end_year
+        return _month_range(start_year, first, tz)[0], _month_range(end_year, last, tz)[1]
+
+    if year is not None:
+        return span(year)
+    now = _start_of_day(today, tz)
+    candidates = [span(y) for y in range(today.year - 2, today.year + 3)]
+    if which == "last":
+        return max(s for s in candidates if s[1] <= now)
+    if which == "next":
+        return min(s for s in candidates if s[0] > now)
+    if which == "this":
+        inside = [s for s in candidates if s[0] <= now < s[1]]
+        return inside[0] if inside else next(s for s in candidates if s[0].year == today.year)
+    return max(s for s in candidates if s[0] <= now)
+
+
 def parse_when(text: str, now: datetime | None = None, *, end: bool = False) -> datetime:
-    """A single moment. With `end`, a phrase naming a span gives the span's end (for --until)."""
+    """A single moment. With `end`, a phrase naming a span gives the span's end (for --until).
+    Moments stored times cannot hold (they are four-digit years in UTC, so that they sort as
+    text) are a MemError."""
     if not text or not text.strip():
         raise MemError("empty date", "give a date such as 2024-05-01 or 'yesterday 3pm'")
+    try:
+        moment = _parse_when(text, now, end=end)
+        in_range = 1000 <= moment.astimezone(timezone.utc).year <= 9999
+    except (OverflowError, ValueError):
+        in_range = False
+    if not in_range:
+        raise MemError(f"the date {text!r} is out of range", "use a date between the years 1000 and 9999")
+    return moment
+
+
+def _parse_when(text: str, now: datetime | None = None, *, end: bool = False) -> datetime:
     moment = _iso(text)
     if moment is not None:
         if end and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):

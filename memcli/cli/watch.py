@@ -65,12 +65,17 @@ def _report(paths: list[str], summary: Any, initial: bool, json_: bool) -> None:
         return
     stamp = datetime.now().strftime("%H:%M:%S")
     counts = f"{summary.added} added, {summary.skipped} unchanged, {summary.superseded} superseded"
+    if summary.moved:
+        counts += f", {summary.moved} moved from a renamed note"
     if initial:
         print(f"{stamp} first scan: {summary.files} files, {counts}", flush=True)
     elif summary.added or summary.superseded or not summary.missing:
         names = ", ".join(os.path.basename(p) for p in paths[:3]) + (f" (+{len(paths) - 3})" if len(paths) > 3 else "")
         print(f"{stamp} {names}: {counts}", flush=True)
     for gone in summary.missing:
-        print(f"{stamp} deleted (records kept): {gone['path']} ({gone['records']} records)", flush=True)
+        if gone.get("ended"):
+            print(f"{stamp} deleted: {gone['path']} ({gone['ended']} memories ended; kept in history)", flush=True)
+        elif gone["records"]:
+            print(f"{stamp} deleted (records kept): {gone['path']} ({gone['records']} records)", flush=True)
     for warning in summary.warnings:
         print(f"Warning: {warning}", file=sys.stderr, flush=True)

@@ -102,6 +102,10 @@ def check_query(query: str, k: int) -> None:
         raise MemError(f"-k must be at least 1 (got {k})", "ask for one or more results")
     if k > MAX_K:
         raise MemError(f"-k must be at most {MAX_K} (got {k})", "ask for fewer results")
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MemError("the query is not valid Unicode (an undecodable byte in it)", "search with UTF-8 text") from None
     if not fts.query_terms(query):
         raise MemError(f"nothing to search for in {query!r}", "use words, not only punctuation")
 

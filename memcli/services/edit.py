@@ -15,7 +15,9 @@ from memcli.store import Store, edits, events, records
 
 
 def _get(store: Store, record_id: int) -> Record:
-    record = records.get(store, record_id)
+    from memcli.services.remember import check_id
+
+    record = records.get(store, check_id(record_id))
     if record is None:
         raise MemError(f"no memory with id {record_id}", "find ids with mem list or mem search")
     return record

@@ -59,7 +59,7 @@ def select(store: Store, ids: Sequence[int] = (), match: str | None = None, sour
 
     Release and supersede act on current memories; a purge reaches every record that matches,
     released, archived or superseded ones included (text that is "forgotten" must not stay)."""
-    from memcli.services.recall import check_id
+    from memcli.services.remember import check_id
 
     filters = filters or Filters()
     if mode == "purge":
@@ -115,7 +115,7 @@ def _purge_closure(store: Store, named: list[Record]) -> tuple[list[Record], lis
         gone |= derived
         frontier = derived
     cascade = gone - targets
-    requeued = sorted(set().union(*lifecycle.sources_of(store, cascade).values()) - gone) if cascade else []
+    requeued = sorted(set().union(*lifecycle.sources_of(store, gone).values()) - gone)
     found = records.get_many(store, gone)
     return [found[i] for i in sorted(targets)], [found[i] for i in sorted(cascade)], requeued
 
@@ -187,7 +187,9 @@ def undo(store: Store, op_id: str, actor: str = "cli") -> list[int]:
 
 
 def restore(store: Store, ids: Sequence[int], actor: str = "cli") -> list[int]:
-    found = records.get_many(store, ids)
+    from memcli.services.remember import check_id
+
+    found = records.get_many(store, [check_id(i) for i in ids])
     missing = [i for i in ids if i not in found]
     if missing:
         raise MemError(f"no memory with id {', '.join(map(str, missing))}", "purged memories cannot come back")

@@ -11,7 +11,9 @@ from memcli.store import Store, lifecycle, records
 
 def chain(store: Store, record_id: int) -> list[Record]:
     """Every version linked to `record_id` through superseded_by, oldest first."""
-    start = records.get(store, record_id)
+    from memcli.services.remember import check_id
+
+    start = records.get(store, check_id(record_id))
     if start is None:
         raise MemError(f"no memory with id {record_id}", "purged memories have no history")
     seen: dict[int, Record] = {start.id: start}

@@ -152,14 +152,18 @@ class Summary:
     warnings: list[str] = field(default_factory=list)
     by_format: dict[str, dict[str, int]] = field(default_factory=dict)
     missing: list[dict[str, Any]] = field(default_factory=list)  # ingested before, now deleted (kept)
+    moved: int = 0      # records of a vanished file found again in another (a rename): superseded by those
+    ended: int = 0      # records of a deleted note that `mem watch` ended
     notices: list[str] = field(default_factory=list)  # about vectors, for stderr
+    record_ids: list[int] = field(default_factory=list)  # added by this run
 
     def to_json(self) -> dict[str, Any]:
         return {"added": self.added, "skipped": self.skipped, "superseded": self.superseded, "files": self.files,
                 "failed": self.failed, "warnings": self.warnings, "by_format": self.by_format,
-                "missing": self.missing}
+                "missing": self.missing, "moved": self.moved, "ended": self.ended}
 
     def count(self, fmt: str, report: IngestReport) -> None:
+        self.record_ids.extend(report.record_ids)
         self.added += report.added
         self.skipped += report.skipped
         self.superseded += report.superseded
@@ -238,6 +242,44 @@ def ingest_file(store: Store, path: Path, fmt: str, summary: Summary, *, tags: S
     summary.count(name, report)
 
 
+def follow_moves(store: Store, summary: Summary, actor: str = "ingest") -> None:
+    """A vanished file whose text came back in a file read by this run was renamed or moved: each
+    of its records is superseded by the new record with the same text, so there are never two
+    current copies. What is not found again stays as it was (reported as missing)."""
+    if not summary.missing or not summary.record_ids:
+        return
+    fresh: dict[tuple[str, str], int] = {}
+    for record in records.get_many(store, summary.record_ids).values():
+        fresh.setdefault((record.type, record.content_hash), record.id)  # type: ignore[arg-type]
+    now = to_db(now_local())
+    for entry in summary.missing:
+        with store.transaction():
+            for old in records.heads_for_source(store, entry["path"]):
+                successor = fresh.get((old.type, old.content_hash))
+                if successor is not None and old.id is not None:
+                    lifecycle.end_validity(store, old.id, now, successor)
+                    events.log(store, actor, "supersede", old.id, reason="moved", superseded_by=successor)
+                    entry["records"] -= 1
+                    summary.moved += 1
+
+
+def end_missing(store: Store, summary: Summary, actor: str = "watch") -> None:
+    """`mem watch` mirrors a folder: the records of a note deleted from it are no longer current
+    (ended, kept in history). `mem ingest` only reports them: an export deleted after import is
+    not a memory to forget."""
+    now = to_db(now_local())
+    for entry in summary.missing:
+        entry["ended"] = 0
+        with store.transaction():
+            for old in records.heads_for_source(store, entry["path"]):
+                if old.id is not None:
+                    lifecycle.end_validity(store, old.id, now, None)
+                    events.log(store, actor, "end", old.id, reason="note deleted", source=entry["path"])
+                    entry["ended"] += 1
+        summary.ended += entry["ended"]
+        entry["records"] -= entry["ended"]
+
+
 def note_missing(store: Store, given: Path, summary: Summary, *, under: bool) -> bool:
     """Report files ingested before that are gone now; their records are kept. True if any."""
     prefix = str(given) + os.sep if under else str(given)
@@ -274,6 +316,8 @@ def ingest_paths(store: Store, paths: Sequence[str | os.PathLike[str]], *, fmt: 
         meter.end()
     for root in walk.roots:
         note_missing(store, root, summary, under=True)
+    follow_moves(store, summary)
+    summary.missing = [entry for entry in summary.missing if entry["records"] > 0]
     if embed and summary.added:
         from memcli.services.embedding import after_import
 

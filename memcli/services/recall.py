@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 from memcli.errors import MemError
 from memcli.models import Record
+from memcli.services.remember import check_id
 from memcli.retrieve.search import SHOWN_RELATIVE, Hit
 from memcli.store import Store, records
 from memcli.store.records import Filters
@@ -171,11 +172,3 @@ def detail(store: Store, record_id: int, *, hidden: bool = True) -> Detail:
     )
 
 
-MAX_ID = 2**63 - 1
-
-
-def check_id(record_id: int) -> int:
-    """Ids are SQLite integers: anything outside 1..2^63-1 names no memory (and would overflow)."""
-    if not 1 <= record_id <= MAX_ID:
-        raise MemError(f"no memory with id {record_id}", "ids are the positive numbers mem add and mem list print")
-    return record_id

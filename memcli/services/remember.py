@@ -22,6 +22,27 @@ class Remembered:
     created: bool
 
 
+MAX_ID = 2**63 - 1
+
+
+def check_id(record_id: int) -> int:
+    """Ids are SQLite integers: anything outside 1..2^63-1 names no memory (and would overflow)."""
+    if not 1 <= record_id <= MAX_ID:
+        raise MemError(f"no memory with id {record_id}", "ids are the positive numbers mem add and mem list print")
+    return record_id
+
+
+def check_text(text: str, what: str = "the text") -> str:
+    """Text that SQLite and every file can hold: valid Unicode (a lone surrogate, as Python makes
+    of an undecodable byte in an argument, is not)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MemError(f"{what} is not valid Unicode (an undecodable byte at position {exc.start})",
+                       "pass UTF-8 text, e.g. convert it with iconv -t utf-8") from None
+    return text
+
+
 def check_type(type_: str) -> str:
     if type_ not in RECORD_TYPES:
         raise MemError(f"unknown type {type_!r}", f"use one of: {', '.join(RECORD_TYPES)}")
@@ -31,7 +52,7 @@ def check_type(type_: str) -> str:
 def clean_tags(tags: Sequence[str]) -> list[str]:
     cleaned: list[str] = []
     for tag in tags:
-        tag = tag.strip().lstrip("#")
+        tag = check_text(tag, "a tag").strip().lstrip("#")
         if not tag:
             raise MemError("empty tag", "give --tag a non-empty name")
         if tag not in cleaned:
@@ -41,7 +62,7 @@ def clean_tags(tags: Sequence[str]) -> list[str]:
 
 def build_record(text: str, type_: str = "episodic", *, observed_at: str | None = None, source: str = "cli",
                  tags: Sequence[str] = (), metadata: dict[str, Any] | None = None, **fields: Any) -> Record:
-    text = text.strip()
+    text = check_text(text).strip()
     if not text:
         raise MemError("nothing to remember: the text is empty", "give the memory as arguments or on stdin")
     now = to_db(now_local())

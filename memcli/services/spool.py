@@ -11,9 +11,13 @@ Why the drain is safe against shells appending at the same moment:
    its last LF only: a half-written last line waits for the next round. The records of those lines
    and the new offset are written in ONE transaction, with the offset re-read inside it, so a crash
    or a concurrent drain can neither lose a line nor store one twice.
-3. A fully read file is deleted once it has been quiet for GRACE seconds, so a shell that opened it
+3. What a drain has stored is overwritten with zeros in place at once (a shell appends only past
+   it, O_APPEND), so no raw command (a secret the redactor caught, say) outlives its drain on disk.
+   The file itself is deleted once it has been quiet for GRACE seconds, so a shell that opened it
    just before the rename has finished by then. A last line left unfinished for STALE seconds
    belonged to a shell that died mid-write; it is dropped (and counted).
+4. A line that cannot become a memory (malformed, a time outside what dates can hold) is counted as
+   rejected and skipped: it never stops the lines after it.
 A file lock spares concurrent drains the duplicate work (the automatic drain skips when another
 one holds it), and `source_ref` = host:session:seq makes any replay a no-op.
 
@@ -107,6 +111,10 @@ def _text(raw: bytes) -> str:
     return unescape(raw).decode("utf-8", "backslashreplace")
 
 
+# Start times a record can hold: 1970 to the end of year 9999, in microseconds.
+MAX_START_US = 253_402_300_799_999_999
+
+
 def parse_line(line: bytes) -> ShellLine | None:
     """One spool line (without its LF); None when it is not a well-formed record."""
     parts = line.split(b"\t")
@@ -118,6 +126,10 @@ def parse_line(line: bytes) -> ShellLine | None:
         duration_us = max(0, int(duration or 0))
         exit_code = int(status or 0)
     except ValueError:
+        return None
+    if start_us is not None and not 0 <= start_us <= MAX_START_US:
+        return None
+    if duration_us > MAX_START_US or not -2**31 <= exit_code < 2**31:
         return None
     if not session or not seq:
         return None
@@ -227,8 +239,17 @@ def _rotate(directory: Path) -> None:
     try:
         if os.stat(live).st_size == 0:
             return
-        os.rename(live, directory / f"shell.{time.time_ns():020d}.draining")
+        moved = directory / f"shell.{time.time_ns():020d}.draining"
+        os.rename(live, moved)
+        os.chmod(moved, 0o600)  # a shell may have made it under a loose umask
     except FileNotFoundError:
+        return
+    try:  # the next live spool, private before any shell appends to it (bash cannot set a mode)
+        os.close(os.open(live, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        os.chmod(live, 0o600)
+    except FileExistsError:
+        os.chmod(live, 0o600)  # a shell made it first: it holds one line at most, still in a 0700 dir
+    except OSError:
         pass
 
 
@@ -278,7 +299,27 @@ def _drain_file(store: Any, path: Path, rules: Rules, report: DrainReport) -> No
         end = data.rfind(b"\n") + 1  # a half-written last line stays for the next round
         if end == 0 or _drain_lines(store, key, offset, data[:end].split(b"\n")[:-1], rules, report):
             break
-    _finish_file(store, path, key, int(meta.get(store, key) or 0), report)
+    done = int(meta.get(store, key) or 0)
+    _wipe(path, done)
+    _finish_file(store, path, key, done, report)
+
+
+def _wipe(path: Path, upto: int) -> None:
+    """Overwrite the first `upto` bytes (what is stored) with zeros, in place."""
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        chunk = bytes(min(upto, 1 << 20))
+        written = 0
+        while written < upto:
+            written += os.pwrite(fd, chunk[:upto - written], written)
+        os.fsync(fd)
+    except OSError:
+        pass  # wiping is best effort; the file is deleted after its grace period anyway
+    finally:
+        os.close(fd)
 
 
 def _drain_lines(store: Any, key: str, offset: int, lines: list[bytes], rules: Rules,

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 from memcli.errors import MemError
 from memcli.readers.detect import NOTE_SUFFIXES, is_ignored_name
-from memcli.services.ingest import Summary, ingest_paths, note_missing
+from memcli.services.ingest import Summary, end_missing, follow_moves, ingest_paths, note_missing
 from memcli.store import Store
 
 POLL_SECONDS = 0.1
@@ -106,7 +106,7 @@ def watch(store: Store, dirs: Sequence[str], *, debounce: float = 1.0,
                 for path in ready:
                     pending.touch(path)
                 continue
-            if summary.added or summary.superseded or summary.missing or summary.warnings:
+            if summary.added or summary.superseded or summary.missing or summary.moved or summary.warnings:
                 on_summary(ready, summary, False)
     finally:
         observer.stop()
@@ -119,11 +119,14 @@ def relevant_dir(path: str, roots: Sequence[str]) -> bool:
 
 
 def _ingest(store: Store, paths: list[str]) -> Summary:
-    """Ingest the paths that exist; report the ones that vanished (their records are kept)."""
+    """Ingest the paths that exist; a note that vanished was renamed (its records move to the new
+    file) or deleted (its records end: the folder is mirrored)."""
     present = [p for p in paths if os.path.exists(p)]
     summary = ingest_paths(store, present, embed=False) if present else Summary()
     for gone in (p for p in paths if not os.path.exists(p)):
         note_missing(store, Path(gone), summary, under=False)
+    follow_moves(store, summary, actor="watch")
+    end_missing(store, summary)
     if summary.added:
         from memcli.services.embedding import after_import
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from memcli.store import Store, meta
+from memcli.store import Store, meta, visibility
 from memcli.timeparse import from_db
 
 MARK = "search.last_id"
@@ -36,9 +36,11 @@ def _write_doc(store: Store, record_id: int, text: str, ctx1: str, ctx2: str, da
 
 
 def _members(store: Store, session: str) -> list[Any]:
+    """The turns whose text is context for each other: live ones only (a released turn's words
+    must not make its neighbours match)."""
     return store.execute(
         "SELECT id, text, observed_at FROM records WHERE session = ? AND type = 'episodic' "
-        "AND source != 'consolidate' ORDER BY observed_at, id", (session,)
+        f"AND source != 'consolidate' AND {visibility.live()} ORDER BY observed_at, id", (session,)
     ).fetchall()
 
 

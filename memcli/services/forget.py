@@ -99,7 +99,21 @@ def plan(store: Store, targets: list[Record], mode: str, replace_with: str | Non
                            "replace the current version instead (see mem history)")
     if mode == "purge":
         result.targets, result.cascade, result.requeued = _purge_closure(store, targets)
+    if mode == "release":
+        result.cascade = [r for r in _derived_closure(store, targets) if r.state == "active"]
     return result
+
+
+def _derived_closure(store: Store, named: list[Record]) -> list[Record]:
+    """Every record derived, directly or not, from `named`: a digest or a fact may quote them."""
+    gone = {r.id for r in named}
+    frontier = set(gone)
+    found: set[int] = set()
+    while frontier:
+        frontier = lifecycle.derived_from_any(store, frontier) - gone - found  # type: ignore[operator]
+        found |= frontier
+    rows = records.get_many(store, found)
+    return [rows[i] for i in sorted(found)]
 
 
 def _purge_closure(store: Store, named: list[Record]) -> tuple[list[Record], list[Record], list[int]]:
@@ -128,9 +142,12 @@ def apply(store: Store, forget: ForgetPlan, actor: str = "cli") -> ForgetResult:
         lifecycle.secure_delete(store)
     with store.transaction():
         if forget.mode == "release":
-            lifecycle.set_state(store, [r.id for r in forget.targets], "released")
-            for record in forget.targets:
+            # What was derived from a released memory may quote it: hidden with it, back with --undo.
+            hidden = forget.targets + forget.cascade
+            lifecycle.set_state(store, [r.id for r in hidden], "released")
+            for record in hidden:
                 events.log(store, actor, "release", record.id, op_id, previous_state=record.state)
+            fts_index.refresh_sessions(store, {r.session for r in hidden if r.session})
         elif forget.mode == "supersede":
             result.replacement = _supersede(store, forget.targets[0], forget.replace_with or "", now, op_id, actor)
         else:
@@ -180,10 +197,12 @@ def undo(store: Store, op_id: str, actor: str = "cli") -> list[int]:
         raise MemError(f"no release operation {op_id!r}", "find op ids in the output of mem forget or mem show")
     ids = [e["record_id"] for e in released]
     with store.transaction():
-        lifecycle.set_state(store, ids, "active")
-        for record_id in ids:
+        back = records.get_many(store, ids)  # purged since: nothing to bring back
+        lifecycle.set_state(store, list(back), "active")
+        for record_id in back:
             events.log(store, actor, "restore", record_id, op_id)
-    return ids
+        fts_index.refresh_sessions(store, {r.session for r in back.values() if r.session})
+    return sorted(back)
 
 
 def restore(store: Store, ids: Sequence[int], actor: str = "cli") -> list[int]:
@@ -199,6 +218,7 @@ def restore(store: Store, ids: Sequence[int], actor: str = "cli") -> list[int]:
             lifecycle.set_state(store, hidden, "active")
         for record_id in hidden:
             events.log(store, actor, "restore", record_id, previous_state=found[record_id].state)
+        fts_index.refresh_sessions(store, {found[i].session for i in hidden if found[i].session})
     return hidden
 
 

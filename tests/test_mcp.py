@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 import threading
 
@@ -274,3 +275,19 @@ def test_over_real_stdio(mem_home):
     assert [m["text"] for m in found.structured_content["memories"]] == ["The boiler code is 5520"]
     assert [v["text"] for v in versions.structured_content["versions"]] == ["The boiler code is 4417",
                                                                             "The boiler code is 5520"]
+
+
+def test_readme_has_client_snippets_and_every_tool():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### MCP\n", 1)[1].split("\n## ", 1)[0]
+    configs = [json.loads(block) for block in re.findall(r"```json\n(.*?)\n```", section, re.S)]
+    assert len(configs) == 2 and "claude_desktop_config.json" in section and ".cursor/mcp.json" in section
+    for config in configs:
+        server = config["mcpServers"]["mem"]
+        assert server["command"].startswith("/") and server["args"] == ["mcp"] and "MEM_HOME" in server["env"]
+    (claude_code,) = [line for line in section.splitlines() if line.startswith("claude mcp add")]
+    assert "--env MEM_HOME=/" in claude_code and claude_code.endswith("-- /home/you/.local/mem/bin/mem mcp")
+    listed = re.findall(r"^- `(\w+)` — ", section, re.M)
+    assert sorted(listed) == sorted(TOOLS)

@@ -10,10 +10,12 @@ app = common.typer_app()
 @app.command("mcp")
 def mcp() -> None:
     """Serve your memory over the Model Context Protocol (stdio), for coding agents and desktop
-    assistants: tools remember, recall, ask and forget (release only), resource mem://recent.
+    assistants: tools remember, recall, recent, show, history, ask, supersede (correct a fact) and
+    forget (release only), resource mem://recent. What you released or purged is never shown.
 
-    Register it with your client as the command `mem mcp`, e.g. in Claude Desktop's config:
-    {"mcpServers": {"mem": {"command": "mem", "args": ["mcp"]}}}
+    Register it with your client as the absolute path of mem plus the argument mcp, e.g. in Claude
+    Desktop's config: {"mcpServers": {"mem": {"command": "/home/you/.local/mem/bin/mem", "args": ["mcp"]}}}
+    (README, section MCP, has Claude Code and Cursor too).
 
     Example: mem mcp
     """

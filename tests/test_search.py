@@ -51,7 +51,8 @@ def test_how_to_questions_prefer_procedures(mem):
 def test_explain_shows_signals(mem):
     mem("add", "Renewed my passport at the post office")
     out = mem("search", "passport", "--explain").stdout
-    assert "lexical=" in out and "total=" in out
+    assert "#1: lexical rank 1 (bm25 " in out and "; total " in out
+    assert not any(mark in out for mark in "{}'")  # words, not a Python dict
 
 
 def test_empty_database_is_a_clear_error(mem):

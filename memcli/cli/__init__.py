@@ -11,9 +11,10 @@ import importlib
 from typing import Any, Optional
 
 import typer
-from typer.core import TyperGroup
+from typer._click.exceptions import UsageError
 
 from memcli import __version__
+from memcli.cli.usage import Group, one_line
 from memcli.errors import MemError
 
 # name -> (module, one-line help). Keep in the order `mem --help` should list them.
@@ -58,7 +59,7 @@ def _report(error: MemError) -> None:
     print(f"Error: {text}", file=sys.stderr)
 
 
-class LazyGroup(TyperGroup):
+class LazyGroup(Group):
     def _plugin_commands(self) -> None:
         """Plugins' commands, added once and only when a listing or an unknown name needs them."""
         if not getattr(self, "_plugins_loaded", False):
@@ -112,6 +113,14 @@ class LazyGroup(TyperGroup):
         except MemError as error:
             _report(error)
             raise CliError(code=error.exit_code) from None
+        except UsageError as error:  # a subcommand's: one line, like every other error
+            raise one_line(error, ctx) from None
+
+    def make_context(self, info_name: Optional[str], args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except UsageError as error:
+            raise one_line(error) from None
 
 
 app = typer.Typer(

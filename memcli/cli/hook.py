@@ -89,7 +89,7 @@ def status(shell: ShellArg = None, json_: common.JsonFlag = False) -> None:
     for row in data["shells"]:
         print(f"{row['shell']}: {'installed in' if row['installed'] else 'not installed in'} {row['rc']}")
     print(f"logging: {'paused (mem hook resume)' if data['paused'] else 'on'}")
-    print(f"spool: {data['spool']} ({data['pending_bytes']} bytes waiting)")
+    print(f"spool: {data['spool']} ({common.plural(data['pending_bytes'], 'byte')} waiting)")
 
 
 @hook_app.command("ingest")
@@ -109,7 +109,7 @@ def ingest(json_: common.JsonFlag = False) -> None:
     extra = [f"{n} {label}" for n, label in ((report.duplicates, "already stored"), (report.ignored, "ignored"),
                                             (report.rejected, "malformed"), (report.redacted, "redacted"))
              if n]
-    print(f"Stored {report.added} command(s) from {report.lines} spool line(s)"
+    print(f"Stored {common.plural(report.added, 'command')} from {common.plural(report.lines, 'spool line')}"
           + (f" ({', '.join(extra)})" if extra else ""))
 
 

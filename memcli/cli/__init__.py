@@ -1,6 +1,6 @@
 """The `mem` command line.
 
-Subcommands are imported only when called (or listed for completion): `mem add` must not pay
+Subcommands are imported only when called (completing a command name imports none): `mem add` must not pay
 for the TUI, the LLM layer or the MCP server. `COMMANDS` maps each name to its module and to the
 one-line help that `mem --help` shows without importing anything.
 """
@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("memcli.cli.transfer", "Load a JSONL export into an empty database."),
     "mcp": ("memcli.cli.mcp", "Serve your memory to AI assistants over MCP (stdio)."),
     "plugins": ("memcli.cli.plugins", "List installed plugins and the hooks they implement."),
+    "completion": ("memcli.cli.completion", "Tab completion for bash, zsh and fish: install it, or print the script."),
     "config": ("memcli.cli.config", "Read and change settings (config.toml)."),
     "doctor": ("memcli.cli.doctor", "Show the setup and check that the configured model answers."),
 }
@@ -91,6 +92,18 @@ class LazyGroup(Group):
         rows += [(name, cmd.get_short_help_str()) for name, cmd in self.commands.items() if name not in COMMANDS]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """Command names with the help stored above: completing `mem ` imports no command module."""
+        if incomplete.startswith("-"):
+            return super().shell_complete(ctx, incomplete)
+        from typer._click.shell_completion import CompletionItem
+
+        self._plugin_commands()
+        found = [CompletionItem(name, help=help_text) for name, (_, help_text) in COMMANDS.items()]
+        found += [CompletionItem(name, help=cmd.get_short_help_str()) for name, cmd in self.commands.items()
+                  if name not in COMMANDS and not cmd.hidden]
+        return [item for item in found if item.value.startswith(incomplete)]
 
     def invoke(self, ctx: Any) -> Any:
         args: list[str] = []
@@ -154,8 +167,8 @@ def root(
 def main() -> None:
     import os
 
-    if os.environ.get("_MEM_COMPLETE"):  # a completion script is asking (see completions/)
-        from typer._completion_classes import completion_init
+    if os.environ.get("_MEM_COMPLETE"):  # a completion script is asking (see cli/completion.py)
+        from memcli.cli.completion import register
 
-        completion_init()  # add_completion=False leaves typer's shells unregistered
+        register()  # add_completion=False leaves typer's shells unregistered
     app(prog_name="mem")

@@ -15,8 +15,14 @@ app, hook_app = common.command_group(
     "Example: mem hook install bash",
 )
 
-ShellArg = Annotated[Optional[str], typer.Argument(metavar="[bash|zsh|fish]",
+ShellArg = Annotated[Optional[str], typer.Argument(metavar="[bash|zsh|fish]", autocompletion=lambda: _names(),
                                                   help="The shell; default: the one in $SHELL.")]
+
+
+def _names() -> list[str]:
+    from memcli.services import hooks
+
+    return list(hooks.SHELLS)
 
 
 def _shells(shell: str | None, default_all: bool = False) -> list[str]:
@@ -141,7 +147,8 @@ def resume() -> None:
 
 
 @hook_app.command("print")
-def print_script(shell: Annotated[str, typer.Argument(metavar="bash|zsh|fish", help="The shell.")]) -> None:
+def print_script(shell: Annotated[str, typer.Argument(metavar="[bash|zsh|fish]", help="The shell.",
+                                                     autocompletion=lambda: _names())]) -> None:
     """Print the hook script (to read it, or to eval it instead of installing the rc line).
 
     Example: mem hook print bash | less

@@ -68,7 +68,7 @@ def one_line(error: UsageError, outer: Any = None) -> UsageError:
             f"unexpected arguments ({extra.group(1)})"
     problem = problem.replace("is not a valid int", "is not a whole number")
     if isinstance(error, MissingParameter) and ctx is not None:
-        usage = " ".join(ctx.get_usage().split())
+        usage = " ".join(ctx.get_usage().split()).replace("{", "").replace("}", "")  # typer's braces: required
         return OneLineUsageError(problem, usage[:1].lower() + usage[1:], ctx)
     return OneLineUsageError(problem, _help_hint(ctx, outer), ctx)
 

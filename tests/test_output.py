@@ -151,3 +151,10 @@ def test_consolidate_dry_run_lists_to_stdout(mem, mem_home):
     result = mem("consolidate", "--dry-run")
     assert "[procedures] PROCEDURE" in result.stdout and "PROCEDURE" not in result.stderr
     assert result.stdout.rstrip().splitlines()[-1].startswith("Dry run: ")
+
+
+def test_piped_listing_with_no_match_prints_no_line(mem, piped):
+    mem("add", "one episode")
+    result = run_mem("list", "--type", "semantic")
+    assert result.stdout == b"" and result.stderr == b"No memories found.\n"
+    assert "No memories found." in terminal("list", "--type", "semantic")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 WORD = re.compile(r"\w+", re.UNICODE)
 ENDINGS = ("ations", "ation", "ments", "ment", "ings", "ing", "edly", "ies", "ied", "ed", "es", "al", "ly", "s")
 CONTEXT = 30  # characters of text kept before the first match of the window
+SENTENCE_END = re.compile(r"[.!?…]\s+")
 
 
 @dataclass
@@ -69,6 +70,16 @@ def _word_end(text: str, at: int, floor: int = 0) -> int:
     return cut if cut > floor else at
 
 
+def _window_start(text: str, first: int) -> int:
+    """Where a window showing the match at `first` begins: its sentence's start when that is
+    near, else a few words before it."""
+    floor = max(0, first - 2 * CONTEXT)
+    ends = [m.end() for m in SENTENCE_END.finditer(text, floor, first)]
+    if ends:
+        return ends[-1]
+    return 0 if floor == 0 and first <= 2 * CONTEXT else _word_start(text, max(0, first - CONTEXT))
+
+
 def snippet(text: str, query: str, width: int = 200) -> Snippet:
     """One line of at most about `width` characters of `text`: the window holding the most
     distinct query words (then the most matches, then the earliest), cut at word boundaries,
@@ -82,7 +93,7 @@ def snippet(text: str, query: str, width: int = 200) -> Snippet:
         return Snippet(line[:end] + "…")
     best: tuple[tuple[int, int, int], int, int] | None = None
     for first, _, _ in found:
-        start = _word_start(line, max(0, first - CONTEXT))
+        start = _window_start(line, first)
         end = _word_end(line, start + width, start)
         inside = [index for s, e, index in found if s >= start and e <= end]
         score = (len(set(inside)), len(inside), -start)

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-LINES = ["mem se", "mem list --type ", "mem hook install ", "mem config set llm."]
+LINES = ["mem ", "mem se", "mem list --type ", "mem hook install ", "mem config set llm."]
 
 
 def bash_probe(script: Path, line: str) -> list[str]:

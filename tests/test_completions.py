@@ -149,16 +149,17 @@ def test_zsh_completes_when_autoloaded_from_fpath(line, wanted, tmp_path):
     assert _runs(tmp_path) == 1
 
 
-def test_every_command_completes_with_its_help_and_without_importing_it(tmp_path):
+def test_every_command_completes_with_its_help_importing_neither_it_nor_rich(tmp_path):
     env = _env(tmp_path, _MEM_COMPLETE="complete_fish", _TYPER_COMPLETE_FISH_ACTION="get-args",
                _TYPER_COMPLETE_ARGS="mem ")
     probe = ("import sys\nfrom memcli.cli import main\nsys.argv = ['mem']\ntry:\n    main()\nexcept SystemExit:\n"
-             "    pass\nprint(sorted(m for m in sys.modules if m.startswith('memcli.cli.')), file=sys.stderr)\n")
+             "    pass\nprint(sorted(m for m in sys.modules if m.startswith(('memcli.cli.', 'rich'))), file=sys.stderr)\n")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
     rows = dict(line.split("\t", 1) for line in done.stdout.splitlines())
     assert rows == {name: help_text for name, (_, help_text) in COMMANDS.items()}
     loaded = eval(done.stderr.strip().splitlines()[-1])
     assert not [module for module, _ in COMMANDS.values() if module in loaded and module != "memcli.cli.completion"]
+    assert not [module for module in loaded if module.startswith("rich")]  # typer renders help through rich
 
 
 @needs["fish"]

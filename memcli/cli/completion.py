@@ -59,31 +59,20 @@ ShellChoice = Annotated[str, typer.Argument(metavar=common.choices(SHELLS), help
 
 
 def register() -> None:
-    """Make typer's completion classes, with mem's fish and zsh ones, answer _MEM_COMPLETE."""
-    import re
+    """Make typer's completion classes, with mem's fish and zsh scripts, answer _MEM_COMPLETE."""
+    import typer._completion_classes as classes
+    from typer._click.shell_completion import add_completion_class
 
-    WHITESPACE = r"\s"
-    from typer._click.shell_completion import CompletionItem, add_completion_class
-    from typer._completion_classes import FishComplete, ZshComplete, completion_init
-
-    class Fish(FishComplete):
+    class Fish(classes.FishComplete):
         source_template = FISH_SCRIPT
 
-        def format_completion(self, item: CompletionItem) -> str:  # help is plain text: no rich
-            return f"{item.value}\t{re.sub(WHITESPACE, ' ', item.help)}" if item.help else item.value
-
-    class Zsh(ZshComplete):
+    class Zsh(classes.ZshComplete):
         source_template = ZSH_SCRIPT
 
-        def format_completion(self, item: CompletionItem) -> str:
-            def escape(text: str) -> str:
-                return (text.replace('"', '""').replace("'", "''").replace("$", "\\$").replace("`", "\\`")
-                        .replace(":", r"\\:"))
-
-            value = f'"{escape(item.value)}"'
-            return f'{value}:"{escape(item.help)}"' if item.help else value
-
-    completion_init()
+    # typer renders each candidate's help as rich markup (~100 ms of imports a TAB); mem's help is
+    # plain text (rich_markup_mode=None), so it goes out as it is.
+    classes._sanitize_help_text = lambda text: text  # type: ignore[attr-defined]
+    classes.completion_init()
     add_completion_class(Fish, "fish")
     add_completion_class(Zsh, "zsh")
 

@@ -81,3 +81,22 @@ def test_database_from_a_newer_mem(mem, mem_home):
     store.execute("PRAGMA user_version = 999")
     store.close()
     assert "newer than this mem" in one_line_error(mem("list", code=2))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["serch", "x"], "Error: no command 'serch'; did you mean 'search'?"),
+    (["hook", "instal", "bash"], "Error: no command 'instal'; did you mean 'install'?"),
+    (["xyzzy"], "Error: no command 'xyzzy'; mem --help lists them"),
+    (["list", "--limt", "3"], "Error: no option --limt; did you mean --limit?"),
+    (["list", "--bogus"], "Error: no option --bogus; see mem list --help"),
+    (["search"], "Error: missing argument 'QUERY...'; usage: mem search [OPTIONS] QUERY..."),
+    (["search", "x", "-k"], "Error: option '-k' requires an argument; see mem search --help"),
+    (["show", "abc"], "Error: invalid value for 'ID': 'abc' is not a whole number; see mem show --help"),
+    (["hook", "install", "bash", "zsh"], "Error: unexpected argument 'zsh'; see mem hook install --help"),
+    (["--bogus"], "Error: no option --bogus; see mem --help"),
+])
+def test_usage_errors_are_one_line(args, message):
+    """click's usage block, "Try ... --help" line and typer's list of guesses are gone."""
+    result = run_mem(*args)
+    assert result.returncode == 2 and result.stdout == b""
+    assert result.stderr.decode().splitlines() == [message]

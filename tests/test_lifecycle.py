@@ -104,8 +104,8 @@ def test_mcp_ask_and_recall_never_see_released_memories(mem):
 def test_search_says_nothing_found_and_ask_abstains(mem):
     mem("add", "Bought a new road bike for commuting")
     mem("add", "My dentist is Dr Lee", "--type", "semantic")
-    result = mem("search", "zebra quantum")
-    assert result.stdout.strip() == "No memories found." and result.exit_code == 0
+    result = mem("search", "zebra quantum")  # piped: results (none) on stdout, the message on stderr
+    assert result.stdout == "" and result.stderr.strip() == "No memories found." and result.exit_code == 0
     assert mem.json("search", "zebra quantum") == []
     answer = mem.json("ask", "what is my blood type?")
     assert answer["memories"] == [] and answer["citations"] == []

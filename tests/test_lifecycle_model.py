@@ -29,7 +29,7 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 
 from hypothesis import HealthCheck, Phase, settings, strategies as st  # noqa: E402
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test  # noqa: E402
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from memcli.cli import app  # noqa: E402

@@ -1,6 +1,6 @@
 """The `mem` command line.
 
-Subcommands are imported only when called (or listed for completion): `mem add` must not pay
+Subcommands are imported only when called (completing a command name imports none): `mem add` must not pay
 for the TUI, the LLM layer or the MCP server. `COMMANDS` maps each name to its module and to the
 one-line help that `mem --help` shows without importing anything.
 """
@@ -11,9 +11,10 @@ import importlib
 from typing import Any, Optional
 
 import typer
-from typer.core import TyperGroup
+from typer._click.exceptions import UsageError
 
 from memcli import __version__
+from memcli.cli.usage import Group, one_line
 from memcli.errors import MemError
 
 # name -> (module, one-line help). Keep in the order `mem --help` should list them.
@@ -42,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("memcli.cli.transfer", "Load a JSONL export into an empty database."),
     "mcp": ("memcli.cli.mcp", "Serve your memory to AI assistants over MCP (stdio)."),
     "plugins": ("memcli.cli.plugins", "List installed plugins and the hooks they implement."),
+    "completion": ("memcli.cli.completion", "Tab completion for bash, zsh and fish: install it, or print the script."),
     "config": ("memcli.cli.config", "Read and change settings (config.toml)."),
     "doctor": ("memcli.cli.doctor", "Show the setup and check that the configured model answers."),
 }
@@ -58,7 +60,7 @@ def _report(error: MemError) -> None:
     print(f"Error: {text}", file=sys.stderr)
 
 
-class LazyGroup(TyperGroup):
+class LazyGroup(Group):
     def _plugin_commands(self) -> None:
         """Plugins' commands, added once and only when a listing or an unknown name needs them."""
         if not getattr(self, "_plugins_loaded", False):
@@ -91,6 +93,18 @@ class LazyGroup(TyperGroup):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """Command names with the help stored above: completing `mem ` imports no command module."""
+        if incomplete.startswith("-"):
+            return super().shell_complete(ctx, incomplete)
+        from typer._click.shell_completion import CompletionItem
+
+        self._plugin_commands()
+        found = [CompletionItem(name, help=help_text) for name, (_, help_text) in COMMANDS.items()]
+        found += [CompletionItem(name, help=cmd.get_short_help_str()) for name, cmd in self.commands.items()
+                  if name not in COMMANDS and not cmd.hidden]
+        return [item for item in found if item.value.startswith(incomplete)]
+
     def invoke(self, ctx: Any) -> Any:
         args: list[str] = []
         try:  # shell commands waiting in the hook's spool become memories first; never blocks
@@ -112,6 +126,14 @@ class LazyGroup(TyperGroup):
         except MemError as error:
             _report(error)
             raise CliError(code=error.exit_code) from None
+        except UsageError as error:  # a subcommand's: one line, like every other error
+            raise one_line(error, ctx) from None
+
+    def make_context(self, info_name: Optional[str], args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except UsageError as error:
+            raise one_line(error) from None
 
 
 app = typer.Typer(
@@ -145,8 +167,8 @@ def root(
 def main() -> None:
     import os
 
-    if os.environ.get("_MEM_COMPLETE"):  # a completion script is asking (see completions/)
-        from typer._completion_classes import completion_init
+    if os.environ.get("_MEM_COMPLETE"):  # a completion script is asking (see cli/completion.py)
+        from memcli.cli.completion import register
 
-        completion_init()  # add_completion=False leaves typer's shells unregistered
+        register()  # add_completion=False leaves typer's shells unregistered
     app(prog_name="mem")

@@ -19,9 +19,9 @@ app = common.typer_app()
 @app.command("ask")
 def ask(
     question: Annotated[List[str], typer.Argument(metavar="QUESTION...", help="The question, in plain words.")],
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="A litellm model string for this question (default: llm.model).")] = None,
-    k: Annotated[int, typer.Option("-k", help="How many memories to retrieve.")] = 8,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Answer as of this time: ISO 8601 or a phrase. Relative words in the question count from it.")] = None,
+    model: common.ModelOption = None,
+    k: Annotated[int, typer.Option("-k", metavar="N", help="How many memories to retrieve.")] = 8,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="WHEN", help="Answer as of this time: ISO 8601 or a phrase. Relative words in the question count from it.")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Never call a model: show the best-matching memories.")] = False,
     json_: common.JsonFlag = False,
 ) -> None:
@@ -42,7 +42,7 @@ def ask(
     if answer.offline and answer.memories:
         _print_extractive(answer)
         return
-    print(answer.text)
+    print(" ".join(answer.text.split()))
     cited = {hit.record.id: hit.record for hit in answer.memories}
     for record_id in answer.citations:
         record = cited[record_id]
@@ -51,28 +51,27 @@ def ask(
 
 
 def _print_extractive(answer: "Answer") -> None:
+    """The offline answer on its first line (the top memory's likeliest sentence, cited), then
+    the memories that support it, one a line. On a terminal each memory's likeliest sentence is
+    in bold; piped, the lines are plain text (no markup, no `**`)."""
     from rich.text import Text
 
     from memcli.services.answer import content_terms, excerpt
 
     out = common.console()
+    out.print(Text(" ".join(answer.text.split())), soft_wrap=True)
     terms = content_terms(answer.question)
-    out.print("Best-matching memories (no model used):")
     for hit in answer.memories:
         record = hit.record
-        line = Text(f"[{record.id}] {answer.dates[record.id]} {record.type}", style="bold")
+        line = Text(f"  [{record.id}] {answer.dates[record.id]} {record.type}")
         if record.id in answer.superseded:
             line.append(" (superseded)", style="dim")
-        if record.speaker:
-            line.append(f" {record.speaker}:")
+        line.append(f" {record.speaker}:" if record.speaker else ":")
         text = excerpt(record.text, terms, 300)
+        line.append(" " + text)
         best = answer.highlights.get(record.id, "")
         at = text.find(best) if best else -1
-        if at < 0:
-            line.append(" " + text)
-        else:  # the sentence most likely to answer stands out; marked in plain text when piped
-            marked = best if out.is_terminal else f"**{best}**"
-            line.append(" " + text[:at])
-            line.append(marked, style="bold yellow")
-            line.append(text[at + len(best):])
+        if at >= 0:  # the sentence most likely to answer stands out on a terminal
+            offset = len(line) - len(text)
+            line.stylize("bold", offset + at, offset + at + len(best))
         out.print(line, soft_wrap=True)

@@ -12,23 +12,34 @@ from typing import Annotated
 from memcli.models import RECORD_TYPES
 from memcli.store import Store, open_db
 
+def choices(values: Iterable[str]) -> str:
+    """A metavar that lists what an option takes: `[episodic|semantic|procedural]`."""
+    return "[" + "|".join(values) + "]"
+
+
+# Validated by the services (one-line errors naming the choices), not by click: the metavar and
+# completion list them.
+TYPES = choices(RECORD_TYPES)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract) instead of text.")]
 TypeFilter = Annotated[
     Optional[List[str]],
-    typer.Option("--type", "-t", help=f"Only this type ({', '.join(RECORD_TYPES)}); repeatable.",
+    typer.Option("--type", "-t", metavar=TYPES, help="Only memories of this type; repeatable.",
                  autocompletion=lambda: list(RECORD_TYPES)),
 ]
-TagFilter = Annotated[Optional[List[str]], typer.Option("--tag", help="Only memories with this tag; repeatable.")]
-SinceOption = Annotated[Optional[str], typer.Option("--since", help="Only from this time on: ISO 8601 or a phrase ('last May').")]
-UntilOption = Annotated[Optional[str], typer.Option("--until", help="Only before this time: ISO 8601 or a phrase.")]
-AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="What was known and valid at this time (ISO 8601 or a phrase).")]
+TagFilter = Annotated[Optional[List[str]], typer.Option("--tag", metavar="TAG", help="Only memories with this tag; repeatable.")]
+SinceOption = Annotated[Optional[str], typer.Option("--since", metavar="WHEN", help="Only from this time on: ISO 8601 or a phrase ('last May').")]
+UntilOption = Annotated[Optional[str], typer.Option("--until", metavar="WHEN", help="Only before this time: ISO 8601 or a phrase.")]
+AsOfOption = Annotated[Optional[str], typer.Option("--as-of", metavar="WHEN", help="What was known and valid at this time (ISO 8601 or a phrase).")]
 AllFlag = Annotated[bool, typer.Option("--all", help="Include released, archived and superseded memories (marked).")]
-SourceFilter = Annotated[Optional[List[str]], typer.Option("--source", help="Only from this source; repeatable.")]
+SourceFilter = Annotated[Optional[List[str]], typer.Option("--source", metavar="SOURCE", help="Only from this source (a file, export or cli); repeatable.")]
+ModelOption = Annotated[Optional[str], typer.Option("--model", "-m", metavar="MODEL", help="A litellm model string, e.g. ollama/llama3.2 (default: llm.model).")]
 
 
 def typer_app(**settings: Any) -> typer.Typer:
     """Every command group is built the same way: plain help (no boxes), errors on one line."""
-    return typer.Typer(rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False,
+    from memcli.cli.usage import Group
+
+    return typer.Typer(cls=Group, rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False,
                        context_settings={"help_option_names": ["-h", "--help"]}, **settings)
 
 
@@ -78,6 +89,8 @@ def plural(count: int, word: str, many: str | None = None) -> str:
 
 def human(value: Any) -> str:
     """A value as a person reads it: lists joined, mappings as key=value, no Python reprs."""
+    if value is None:
+        return "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
@@ -109,11 +122,43 @@ def state_marker(record: Any) -> str:
     return ""
 
 
-def print_records(rows: list[tuple[Any, Optional[float]]]) -> None:
-    """One line per record: id, date, type, first line of text (and score when searching)."""
+LINE_CHARS = 200  # of a memory's text in a listing: a line a person can read, long enough to grep
+
+
+def record_text(record: Any, query: str | None = None) -> Any:
+    """A memory's text on one line as a rich Text (never parsed as markup): the snippet around
+    the query's words when searching, with those words marked, else its start; then its tags."""
+    from rich.text import Text
+
+    from memcli.cli.snippet import snippet
+
+    found = snippet(record.text, query or "", LINE_CHARS)
+    text = Text(found.text)
+    for start, end in found.spans if query else ():
+        text.stylize("bold yellow", start, end)
+    if record.tags:
+        text.append("  " + " ".join(f"#{t}" for t in record.tags))
+    return text
+
+
+def say_nothing(message: str) -> None:
+    """'No memories found.': on a terminal where the results would be; piped, on stderr, so that
+    `mem search x | wc -l` counts memories only."""
+    print(message, file=sys.stdout if console().is_terminal else sys.stderr)
+
+
+def print_records(rows: list[tuple[Any, Optional[float]]], query: str | None = None) -> None:
+    """One memory per line: id, date, type (and state), text. On a terminal a table whose text
+    column wraps, matches in bold; piped, plain lines `#ID  DATE TIME  type  text` that grep and
+    cut can take (no padding, no colour), like `git log --oneline`."""
     out = console()
     if not rows:
-        out.print("No memories found.")
+        say_nothing("No memories found.")
+        return
+    if not out.is_terminal:
+        for record, _ in rows:
+            line = record_text(record, query).plain
+            print(f"#{record.id}  {short_time(record.observed_at)}  {record.type}{state_marker(record)}  {line}")
         return
     from rich.table import Table
     from rich.text import Text  # user text is never markup
@@ -123,11 +168,7 @@ def print_records(rows: list[tuple[Any, Optional[float]]]) -> None:
     table.add_column("when", style="dim", no_wrap=True)
     table.add_column("type", no_wrap=True)
     table.add_column("text", overflow="fold")
-    for record, score in rows:
-        label = f"{record.text}"
-        if record.tags:
-            label += "  " + " ".join(f"#{t}" for t in record.tags)
-        marker = state_marker(record)
-        table.add_row(Text(f"#{record.id}"), Text(short_time(record.observed_at)), Text(record.type + marker),
-                      Text(first_line(label, 200)))
+    for record, _ in rows:
+        table.add_row(Text(f"#{record.id}"), Text(short_time(record.observed_at)),
+                      Text(record.type + state_marker(record)), record_text(record, query))
     out.print(table)

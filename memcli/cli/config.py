@@ -67,7 +67,7 @@ def get(key: KeyArg, json_: common.JsonFlag = False) -> None:
 
 @config_app.command("set")
 def set_(key: KeyArg,
-         value: Annotated[str, typer.Argument(help="The value, checked against the setting's type; a list as JSON.")]) -> None:
+         value: Annotated[str, typer.Argument(metavar="VALUE", help="The value, checked against the setting's type; a list as JSON.")]) -> None:
     """Change one setting in config.toml (unknown keys and wrong types are refused).
 
     Example: mem config set llm.model ollama/llama3.2

@@ -17,9 +17,9 @@ def consolidate(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the ops; write nothing.")] = False,
     undo: Annotated[Optional[str], typer.Option("--undo", metavar="RUN_ID", help="Restore the state before this run.")] = None,
     list_runs: Annotated[bool, typer.Option("--runs", help="List recent runs.")] = False,
-    model: Annotated[Optional[str], typer.Option("--model", help="LLM for extraction (default: llm.model from config).")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", metavar="MODEL", help="A litellm model for extraction (default: llm.model).")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Zero-LLM stages only, even if a model is configured.")] = False,
-    max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="Stop the LLM stage after this many tokens.")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", metavar="N", help="Stop the LLM stage after this many tokens.")] = None,
     json_: common.JsonFlag = False,
 ) -> None:
     """Distil episodes into facts, procedures and session digests; merge duplicates; let weak memories fade.
@@ -38,7 +38,7 @@ def consolidate(
     store = common.store()
     if undo:
         changes = service.undo(store, undo)
-        common.emit_json({"undone": undo, "changes": changes}) if json_ else print(f"Undid {undo} ({changes} changes)")
+        common.emit_json({"undone": undo, "changes": changes}) if json_ else print(f"Undid {undo} ({common.plural(changes, 'change')})")
         return
     if list_runs:
         service.reap_abandoned(store)

@@ -29,15 +29,15 @@ def parse_ks(text: str) -> list[int]:
 
 @eval_app.command("locomo")
 def locomo(
-    file: Annotated[Path, typer.Argument(help="A LoCoMo-format JSON file (list of samples with conversation and qa).")],
-    k: Annotated[str, typer.Option("--k", help="Cut-offs for recall@k, comma-separated.")] = "5,10",
+    file: Annotated[Path, typer.Argument(metavar="FILE.json", help="A LoCoMo-format JSON file (list of samples with conversation and qa).")],
+    k: Annotated[str, typer.Option("--k", metavar="K,K", help="Cut-offs for recall@k, comma-separated.")] = "5,10",
     qa: Annotated[bool, typer.Option("--qa", help="Score the answers of mem ask (token F1, abstention, J) instead of retrieval.")] = False,
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="With --qa: answer with this litellm model (default: the offline answer).")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", metavar="MODEL", help="With --qa: answer with this litellm model (default: the offline answer).")] = None,
     judge: Annotated[Optional[str], typer.Option("--judge", metavar="MODEL", help="With --qa: grade answers correct/wrong with this model (J).")] = None,
     consolidate: Annotated[bool, typer.Option("--consolidate", help="Consolidate each conversation with --model first; report retrieval, QA and the facts' support rate.")] = False,
     limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", help="With --qa: only the first N questions.")] = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="With --qa: discard earlier results instead of continuing them.")] = False,
-    per_question: Annotated[Optional[Path], typer.Option("--per-question", help="Write one JSON line per question here (with --qa: appended as answered, and a rerun continues from it).")] = None,
+    per_question: Annotated[Optional[Path], typer.Option("--per-question", metavar="PATH", help="Write one JSON line per question here (with --qa: appended as answered, and a rerun continues from it).")] = None,
     json_: common.JsonFlag = False,
 ) -> None:
     """Retrieval recall on LoCoMo with no LLM; with --qa, the answers of mem ask.

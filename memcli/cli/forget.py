@@ -19,12 +19,12 @@ app = common.typer_app()
 @app.command("forget")
 def forget(
     ids: Annotated[Optional[List[int]], typer.Argument(metavar="[ID]...", help="Ids of memories to forget.")] = None,
-    match: Annotated[Optional[str], typer.Option("--match", help="Forget memories containing this phrase as whole words.")] = None,
-    source: Annotated[Optional[str], typer.Option("--source", help="Forget everything from this file, export or directory.")] = None,
+    match: Annotated[Optional[str], typer.Option("--match", metavar="PHRASE", help="Forget memories containing this phrase as whole words.")] = None,
+    source: Annotated[Optional[str], typer.Option("--source", metavar="SOURCE", help="Forget everything from this file, export or directory.")] = None,
     type_: common.TypeFilter = None,
     since: common.SinceOption = None,
     until: common.UntilOption = None,
-    replace_with: Annotated[Optional[str], typer.Option("--replace-with", help="Supersede: a new version takes over; history is kept.")] = None,
+    replace_with: Annotated[Optional[str], typer.Option("--replace-with", metavar="TEXT", help="Supersede: a new version takes over; history is kept.")] = None,
     purge: Annotated[bool, typer.Option("--purge", help="Delete the text for good (cascades through provenance).")] = False,
     undo: Annotated[Optional[str], typer.Option("--undo", metavar="OP", help="Bring back what release operation OP hid.")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,

@@ -15,8 +15,14 @@ app, hook_app = common.command_group(
     "Example: mem hook install bash",
 )
 
-ShellArg = Annotated[Optional[str], typer.Argument(metavar="[bash|zsh|fish]",
+ShellArg = Annotated[Optional[str], typer.Argument(metavar="[bash|zsh|fish]", autocompletion=lambda: _names(),
                                                   help="The shell; default: the one in $SHELL.")]
+
+
+def _names() -> list[str]:
+    from memcli.services import hooks
+
+    return list(hooks.SHELLS)
 
 
 def _shells(shell: str | None, default_all: bool = False) -> list[str]:
@@ -89,7 +95,7 @@ def status(shell: ShellArg = None, json_: common.JsonFlag = False) -> None:
     for row in data["shells"]:
         print(f"{row['shell']}: {'installed in' if row['installed'] else 'not installed in'} {row['rc']}")
     print(f"logging: {'paused (mem hook resume)' if data['paused'] else 'on'}")
-    print(f"spool: {data['spool']} ({data['pending_bytes']} bytes waiting)")
+    print(f"spool: {data['spool']} ({common.plural(data['pending_bytes'], 'byte')} waiting)")
 
 
 @hook_app.command("ingest")
@@ -109,7 +115,7 @@ def ingest(json_: common.JsonFlag = False) -> None:
     extra = [f"{n} {label}" for n, label in ((report.duplicates, "already stored"), (report.ignored, "ignored"),
                                             (report.rejected, "malformed"), (report.redacted, "redacted"))
              if n]
-    print(f"Stored {report.added} command(s) from {report.lines} spool line(s)"
+    print(f"Stored {common.plural(report.added, 'command')} from {common.plural(report.lines, 'spool line')}"
           + (f" ({', '.join(extra)})" if extra else ""))
 
 
@@ -141,7 +147,8 @@ def resume() -> None:
 
 
 @hook_app.command("print")
-def print_script(shell: Annotated[str, typer.Argument(metavar="bash|zsh|fish", help="The shell.")]) -> None:
+def print_script(shell: Annotated[str, typer.Argument(metavar="[bash|zsh|fish]", help="The shell.",
+                                                     autocompletion=lambda: _names())]) -> None:
     """Print the hook script (to read it, or to eval it instead of installing the rc line).
 
     Example: mem hook print bash | less

@@ -59,7 +59,7 @@ def reindex(
     if json_:
         common.emit_json({"embedded": count, "embedder": embedder.name})
     elif not quiet:
-        print(f"{count} memories embedded with {embedder.name}")
+        print(f"{common.plural(count, 'memory')} embedded with {embedder.name}")
 
 
 def _bar():

@@ -26,9 +26,10 @@ def _formats() -> list[str]:
 @app.command("ingest")
 def ingest(
     paths: Annotated[List[str], typer.Argument(metavar="PATH...", help="Note files or folders (.md, .txt; Obsidian vaults, Logseq graphs), or chat exports (.json, .jsonl, the ChatGPT or Claude .zip).")],
-    format_: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)} or a plugin's. auto: by extension and content.",
+    format_: Annotated[str, typer.Option("--format", "-f", metavar=common.choices(FORMATS),
+                                         help="auto: by extension and content; plugins add formats (mem plugins).",
                                          autocompletion=lambda: _formats())] = "auto",
-    tag: Annotated[Optional[List[str]], typer.Option("--tag", help="Add this tag to every memory stored; repeatable.")] = None,
+    tag: Annotated[Optional[List[str]], typer.Option("--tag", metavar="TAG", help="Add this tag to every memory stored; repeatable.")] = None,
     exclude: Annotated[Optional[List[str]], typer.Option("--exclude", metavar="GLOB", help="Leave out what this glob names inside the folders given (as in a .memignore: 'drafts/', '*.tmp.md'); repeatable.")] = None,
     json_: common.JsonFlag = False,
 ) -> None:
@@ -114,20 +115,19 @@ class _progress_bar:
 
 def _print_summary(summary: Any) -> None:
     out = common.console()
-    files = f"{summary.files} file{'s' if summary.files != 1 else ''}"
-    out.print(f"Ingested {files}: {summary.added} added, {summary.skipped} unchanged, "
+    out.print(f"Ingested {common.plural(summary.files, 'file')}: {summary.added} added, {summary.skipped} unchanged, "
               f"{summary.superseded} superseded.", markup=False)
     if len(summary.by_format) > 1:
         for name, row in summary.by_format.items():
-            out.print(f"  {name}: {row['files']} files, {row['added']} added, {row['skipped']} unchanged, "
+            out.print(f"  {name}: {common.plural(row['files'], 'file')}, {row['added']} added, {row['skipped']} unchanged, "
                       f"{row['superseded']} superseded", markup=False)
     for gone in summary.missing:
-        out.print(f"Deleted since it was ingested (records kept): {gone['path']} ({gone['records']} records)",
+        out.print(f"Deleted since it was ingested (records kept): {gone['path']} ({common.plural(gone['records'], 'memory')})",
                   markup=False)
     _print_warnings(summary.warnings)
     if summary.warnings:
-        skipped = f"; {summary.failed} file{'s' if summary.failed != 1 else ''} skipped" if summary.failed else ""
-        print(f"{len(summary.warnings)} warning{'s' if len(summary.warnings) != 1 else ''}{skipped}.", file=sys.stderr)
+        skipped = f"; {common.plural(summary.failed, 'file')} skipped" if summary.failed else ""
+        print(f"{common.plural(len(summary.warnings), 'warning')}{skipped}.", file=sys.stderr)
 
 
 def _print_warnings(warnings: list[str]) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from memcli.cli import common
 from memcli.errors import MemError
+from memcli.models import RECORD_TYPES
 
 app = common.typer_app()
 
@@ -26,10 +27,11 @@ def _read_stdin() -> str:
 @app.command("add")
 def add(
     text: Annotated[Optional[List[str]], typer.Argument(metavar="[TEXT]...", help="The memory. Use - (or nothing, with a pipe) to read stdin.")] = None,
-    type_: Annotated[str, typer.Option("--type", "-t", help="episodic (what happened), semantic (a fact) or procedural (a how-to).")] = "episodic",
-    tag: Annotated[Optional[List[str]], typer.Option("--tag", help="A tag; repeatable.")] = None,
-    at: Annotated[Optional[str], typer.Option("--at", help="When it happened: ISO 8601 or a phrase ('yesterday 3pm'). Default: now.")] = None,
-    source: Annotated[str, typer.Option("--source", help="Where it came from.")] = "cli",
+    type_: Annotated[str, typer.Option("--type", "-t", metavar=common.TYPES, autocompletion=lambda: list(RECORD_TYPES),
+                                       help="episodic (what happened), semantic (a fact) or procedural (a how-to).")] = "episodic",
+    tag: Annotated[Optional[List[str]], typer.Option("--tag", metavar="TAG", help="A tag; repeatable.")] = None,
+    at: Annotated[Optional[str], typer.Option("--at", metavar="WHEN", help="When it happened: ISO 8601 or a phrase ('yesterday 3pm'). Default: now.")] = None,
+    source: Annotated[str, typer.Option("--source", metavar="SOURCE", help="Where it came from.")] = "cli",
     json_: common.JsonFlag = False,
 ) -> None:
     """Store a memory. A fact or how-to already current is not stored twice; an event is stored
@@ -96,10 +98,17 @@ def show(
                        ("valid to", "valid_to"), ("superseded by", "superseded_by"),
                        ("derived from", "derived_from"), ("derived into", "derived_into")):
         value = data.get(key)
-        if value not in (None, "", [], {}):
-            line = Text(f"{label}: ", style="dim")
-            line.append(common.human(value))
-            out.print(line)
+        if value in (None, "", [], {}):
+            continue
+        if key in ("superseded_by", "derived_from", "derived_into"):  # ids, written as mem prints them
+            value = ", ".join(f"#{i}" for i in (value if isinstance(value, list) else [value]))
+        elif key == "tags":
+            value = " ".join(f"#{t}" for t in value)
+        elif key in ("valid_from", "valid_to"):
+            value = common.short_time(value)
+        line = Text(f"{label}: ", style="dim")
+        line.append(common.human(value))
+        out.print(line, soft_wrap=True)
     line = Text("stored: ", style="dim")
     line.append(f"{common.short_time(record.created_at)}{'  pinned' if record.pinned else ''}")
     out.print(line)
@@ -114,7 +123,7 @@ def list_(
     until: common.UntilOption = None,
     as_of: common.AsOfOption = None,
     all_: common.AllFlag = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many to show.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", help="How many to show.")] = 20,
     json_: common.JsonFlag = False,
 ) -> None:
     """List memories, newest first (by when they happened).

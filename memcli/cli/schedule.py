@@ -31,7 +31,7 @@ def _backend(cron: bool, systemd: bool) -> str:
 
 @schedule_app.command("install")
 def install(
-    at: Annotated[str, typer.Option("--at", help="Local time of day, HH:MM.")] = "03:30",
+    at: Annotated[str, typer.Option("--at", metavar="HH:MM", help="Local time of day.")] = "03:30",
     cron: CronFlag = False,
     systemd: SystemdFlag = False,
     json_: common.JsonFlag = False,

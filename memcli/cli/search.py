@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, List
+from typing import Annotated, Any, List
 
 import typer
 
 from memcli.cli import common
-from memcli.errors import MemError
 
 app = common.typer_app()
 
@@ -15,7 +14,7 @@ app = common.typer_app()
 @app.command("search")
 def search(
     query: Annotated[List[str], typer.Argument(metavar="QUERY...", help="What to look for, in plain words.")],
-    k: Annotated[int, typer.Option("-k", help="How many results.")] = 10,
+    k: Annotated[int, typer.Option("-k", metavar="N", help="How many results.")] = 10,
     type_: common.TypeFilter = None,
     tag: common.TagFilter = None,
     source: common.SourceFilter = None,
@@ -37,15 +36,27 @@ def search(
     filters = common.make_filters(type_, since, until, tag, source, as_of=as_of, include_all=all_)
     results = recall.search(store, " ".join(query), k=k, filters=filters)
     common.print_notices(results.notices)
-    if results.empty_store:
-        raise MemError(recall.EMPTY_STORE, recall.EMPTY_HINT)
     hits = results.hits
     if json_:
         common.emit_json(results.to_json())
         return
-    common.print_records([(hit.record, hit.score) for hit in hits])
+    if results.empty_store:
+        common.say_nothing(results.message or "")
+        return
+    common.print_records([(hit.record, hit.score) for hit in hits], " ".join(query))
     if explain:
-        out = common.console()
         for hit in hits:
-            parts = "  ".join(f"{name}={value}" for name, value in hit.signals.items())
-            out.print(f"  #{hit.record.id}: {parts}", markup=False, highlight=False)
+            print(f"  #{hit.record.id}: {explain_line(hit.signals)}")
+
+
+def explain_line(signals: dict[str, Any]) -> str:
+    """A hit's signals as words: `lexical rank 1 (bm25 0.88); session 0.5; total 1.05`."""
+    parts = []
+    for name, value in signals.items():
+        if isinstance(value, dict):
+            rest = ", ".join(f"{key} {common.human(item)}" for key, item in value.items() if key != "rank")
+            rank = f" rank {value['rank']}" if value.get("rank") is not None else ""
+            parts.append(f"{name}{rank}" + (f" ({rest})" if rest else ""))
+        else:
+            parts.append(f"{name} {common.human(value)}")
+    return "; ".join(parts)

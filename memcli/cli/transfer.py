@@ -20,9 +20,9 @@ FORMATS = ("jsonl", "markdown")
 
 @app.command("export")
 def export(
-    format_: Annotated[str, typer.Option("--format", "-f", help="jsonl (lossless, for mem import) or markdown (for reading).",
+    format_: Annotated[str, typer.Option("--format", "-f", metavar=common.choices(FORMATS), help="jsonl (lossless, for mem import) or markdown (for reading).",
                                          autocompletion=lambda: list(FORMATS))] = "jsonl",
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="File for jsonl (default: stdout); directory for markdown (required).")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="PATH", help="File for jsonl (default: stdout); directory for markdown (required).")] = None,
     type_: common.TypeFilter = None,
     since: common.SinceOption = None,
     no_vectors: Annotated[bool, typer.Option("--no-vectors", help="Leave vectors out (smaller; re-made by the next search).")] = False,
@@ -53,7 +53,7 @@ def export(
         if json_:
             common.emit_json({"format": "markdown", "files": [str(f) for f in files]})
         else:
-            print(f"Wrote {len(files)} Markdown file(s) to {output}", file=sys.stderr)
+            print(f"Wrote {common.plural(len(files), 'Markdown file')} to {output}", file=sys.stderr)
         return
     if to_stdout:
         out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
@@ -69,8 +69,7 @@ def export(
     if json_:
         common.emit_json({"format": "jsonl", "path": output, "counts": counts})
     else:
-        print(f"Exported {counts.get('records', 0)} memories, {counts.get('events', 0)} events, "
-              f"{counts.get('vector', 0)} vectors" + (f" to {output}" if not to_stdout else ""), file=sys.stderr)
+        print(f"Exported {_counts(counts)}" + (f" to {output}" if not to_stdout else ""), file=sys.stderr)
 
 
 def _export_to_file(db, path: Path, types: list[str], since: Optional[str], vectors: bool) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -98,5 +97,10 @@ def import_(
         common.emit_json({"counts": counts})
         return
     skipped = counts.get("vector_skipped", 0)
-    print(f"Imported {counts.get('records', 0)} memories, {counts.get('events', 0)} events, "
-          f"{counts.get('vector', 0)} vectors" + (f" ({skipped} vectors skipped: sqlite-vec is unavailable)" if skipped else ""))
+    print(f"Imported {_counts(counts)}"
+          + (f" ({common.plural(skipped, 'vector')} skipped: sqlite-vec is unavailable)" if skipped else ""))
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(common.plural(counts.get(key, 0), word) for key, word in
+                     (("records", "memory"), ("events", "event"), ("vector", "vector")))

@@ -14,7 +14,7 @@ app = common.typer_app()
 
 @app.command("tui")
 def tui(
-    db: Annotated[Optional[Path], typer.Option("--db", help="Database file (default: MEM_DB or the data dir).")] = None,
+    db: Annotated[Optional[Path], typer.Option("--db", metavar="PATH", help="Database file (default: MEM_DB or the data dir).")] = None,
 ) -> None:
     """Browse, search and tend your memories in a terminal UI (press ? inside for the keys).
 

@@ -21,7 +21,7 @@ app = common.typer_app()
 @app.command("watch")
 def watch(
     dirs: Annotated[List[str], typer.Argument(metavar="DIR...", help="Note folders to watch (.md, .markdown, .txt files).")],
-    debounce: Annotated[float, typer.Option("--debounce", help="Seconds a file must stay unchanged before it is ingested.")] = 1.0,
+    debounce: Annotated[float, typer.Option("--debounce", metavar="SECONDS", help="Seconds a file must stay unchanged before it is ingested.")] = 1.0,
     json_: Annotated[bool, typer.Option("--json", help="Print one JSON object per ingest, one per line.")] = False,
 ) -> None:
     """Watch note folders and ingest new or changed notes as you save them. Ctrl-C stops.
@@ -68,14 +68,16 @@ def _report(paths: list[str], summary: Any, initial: bool, json_: bool) -> None:
     if summary.moved:
         counts += f", {summary.moved} moved from a renamed note"
     if initial:
-        print(f"{stamp} first scan: {summary.files} files, {counts}", flush=True)
+        print(f"{stamp} first scan: {common.plural(summary.files, 'file')}, {counts}", flush=True)
     elif summary.added or summary.superseded or not summary.missing:
         names = ", ".join(os.path.basename(p) for p in paths[:3]) + (f" (+{len(paths) - 3})" if len(paths) > 3 else "")
         print(f"{stamp} {names}: {counts}", flush=True)
     for gone in summary.missing:
         if gone.get("ended"):
-            print(f"{stamp} deleted: {gone['path']} ({gone['ended']} memories ended; kept in history)", flush=True)
+            print(f"{stamp} deleted: {gone['path']} ({common.plural(gone['ended'], 'memory')} ended; kept in history)",
+                  flush=True)
         elif gone["records"]:
-            print(f"{stamp} deleted (records kept): {gone['path']} ({gone['records']} records)", flush=True)
+            print(f"{stamp} deleted (records kept): {gone['path']} ({common.plural(gone['records'], 'memory')})",
+                  flush=True)
     for warning in summary.warnings:
         print(f"Warning: {warning}", file=sys.stderr, flush=True)

@@ -23,7 +23,6 @@ from memcli.retrieve.search import SHOWN_RELATIVE, Hit
 from memcli.store import Store, records
 from memcli.store.records import Filters
 
-EMPTY_STORE = "the database has no memories yet"
 EMPTY_HINT = "add some with mem add or mem ingest"
 NOTHING_FOUND = "No memories found."
 

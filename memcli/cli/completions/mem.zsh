@@ -3,5 +3,8 @@
 _mem_completion() {
   eval $(env _TYPER_COMPLETE_ARGS="${words[1,$CURRENT]}" _MEM_COMPLETE=complete_zsh mem)
 }
-
-compdef _mem_completion mem
+if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
+  _mem_completion "$@"
+else
+  compdef _mem_completion mem
+fi

@@ -52,10 +52,12 @@ def consolidate(
         return
     if max_tokens is not None and max_tokens < 1:
         raise MemError(f"--max-tokens must be at least 1 (got {max_tokens})", "or leave it out")
-    chosen = None if offline else (model or config.get("llm.model") or None)
+    from memcli.llm.settings import Settings
+
+    settings = None if offline else Settings.resolve(model)
     out = common.console(stderr=True)
     with out.status("Consolidating...") as status:
-        report = service.run(store, model=chosen, dry_run=dry_run, max_tokens=max_tokens,
+        report = service.run(store, settings=settings, dry_run=dry_run, max_tokens=max_tokens,
                              progress=lambda text: status.update(text))
     if json_:
         common.emit_json(report.to_json())

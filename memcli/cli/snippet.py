@@ -9,11 +9,10 @@ the query ("the", "did") are not marked unless the query has nothing else.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
-WORD = re.compile(r"\w+", re.UNICODE)
-ENDINGS = ("ations", "ation", "ments", "ment", "ings", "ing", "edly", "ies", "ied", "ed", "es", "al", "ly", "s")
+from memcli.text import STOPWORDS, WORD, stem
+
 CONTEXT = 30  # characters of text kept before the first match of the window
 SENTENCE_END = re.compile(r"[.!?…]\s+")
 
@@ -24,19 +23,11 @@ class Snippet:
     spans: list[tuple[int, int]] = field(default_factory=list)  # (start, end) of matched words in text
 
 
-def root(word: str) -> str:
-    """A word without case, accents and its commonest endings: enough to match renew/renewal."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
-    for ending in ENDINGS:
-        if folded.endswith(ending) and len(folded) - len(ending) >= 3:
-            return folded[: -len(ending)]
-    return folded
+root = stem  # a word without case, accents and its commonest endings (memcli.text)
 
 
 def query_roots(query: str) -> list[str]:
     """The query's content words (function words only when there is nothing else), as roots."""
-    from memcli.retrieve.text import STOPWORDS
-
     words = [word.lower() for word in WORD.findall(query)]
     content = [word for word in words if word not in STOPWORDS] or words
     return list(dict.fromkeys(root(word) for word in content))

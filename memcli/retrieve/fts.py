@@ -6,12 +6,11 @@ User text never reaches FTS syntax: every term is quoted, so AND/OR/NOT/NEAR, `*
 
 from __future__ import annotations
 
-import re
 
 from memcli.store import Store
+from memcli.text import words
 from memcli.store.records import Filters
 
-WORD = re.compile(r"\w+", re.UNICODE)
 # BM25 weights of search_fts's columns: the record's own text, its neighbours one and two
 # turns away, and its date in words. Chosen on LoCoMo dev conversations (decaying context
 # weights beat flat ones; a third ring added nothing).
@@ -26,11 +25,7 @@ COMMON_SHARE = 0.05
 
 def query_terms(text: str) -> list[str]:
     """The words of a query, deduplicated, in order. Punctuation and FTS syntax vanish."""
-    seen: list[str] = []
-    for word in WORD.findall(text.lower()):
-        if word not in seen:
-            seen.append(word)
-    return seen
+    return list(dict.fromkeys(words(text)))
 
 
 def match_expression(terms: list[str], columns: str | None = None) -> str:

@@ -13,25 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable
 
+from memcli.text import QUESTION_WORDS, STOPWORDS, WORD, words  # noqa: F401 (re-exported)
 from memcli.timeparse import Range, parse_range
-
-WORD = re.compile(r"\w+", re.UNICODE)
-
-STOPWORDS = frozenset("""
-a about above after again against all am an and any are aren't as at be because been before being below between
-both but by can could couldn't did didn't do does doesn't doing don't down during each few for from further had
-hadn't has hasn't have haven't having he he'd he'll he's her here here's hers herself him himself his how how's i
-i'd i'll i'm i've if in into is isn't it it's its itself let's me more most mustn't my myself no nor not of off on
-once only or other ought our ours ourselves out over own same shan't she she'd she'll she's should shouldn't so some
-such than that that's the their theirs them themselves then there there's these they they'd they'll they're they've
-this those through to too under until up very was wasn't we we'd we'll we're we've were weren't what what's when
-when's where where's which while who who's whom why why's with won't would wouldn't you you'd you'll you're you've
-your yours yourself yourselves s t d ll re ve m
-""".split())
-QUESTION_WORDS = frozenset("""
-what when where who whom which why how does did do kind type types sort kinds ever likely would might many much
-happen happened happening
-""".split())
 
 PROCEDURAL_CUES = re.compile(r"^\s*(how (do|can|did|should) i|how to|steps? (to|for)|command (to|for)|recipe for)\b", re.I)
 SEMANTIC_CUES = re.compile(r"\b(my|i) (favou?rite|prefer|preference|like|dislike|allergic)|\bwho is my\b|\bwhat is my\b|\bwhat's my\b", re.I)
@@ -45,10 +28,6 @@ TIME_HINT = re.compile(r"\b(ago|last|this|next|yesterday|today|week|month|year|w
 NAMED_TIME = re.compile(r"january|february|march|april|may|june|july|august|september|october|november|december|"
                         r"spring|summer|autumn|fall|winter|(19|20)\d\d")
 SINGLE_WORD_TIME = re.compile(r"yesterday|today|(19|20)\d\d")
-
-
-def words(text: str) -> list[str]:
-    return WORD.findall(text.lower().replace("\u2019", "'"))
 
 
 @dataclass

@@ -20,6 +20,7 @@ from memcli.llm.prompts import ABSTAIN, Shown
 from memcli.models import Record
 from memcli.store import Store, events
 from memcli.store.records import Filters
+from memcli.text import content_words, sentences, stem, words
 from memcli.timeparse import from_db, now_local, parse_when, to_db
 
 DEFAULT_K = 8
@@ -27,13 +28,6 @@ MAX_QUESTION_CHARS = 1000
 EXCERPT_CHARS = 480  # ~120 tokens: eight memories stay well inside the prompt budget
 CONFIGURE_HINT = "for answers written by a model: mem config set llm.model ollama/llama3.2 (any litellm model string)"
 CITATION = re.compile(r"\[(\d+)\]")
-WORD = re.compile(r"\w+")
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-# Question words that match nearly every memory; they must not decide which sentence answers.
-STOPWORDS = frozenset(
-    "a an and are at be by can did do does for from had has have how i in is it me my of on or our "
-    "the to was we were what when where which who whom why will with you your last ever".split()
-)
 
 
 @dataclass
@@ -258,16 +252,8 @@ def local_date(stamp: str | None) -> str:
 
 
 def content_terms(question: str) -> set[str]:
-    return {_stem(word) for word in WORD.findall(question.lower()) if word not in STOPWORDS}
-
-
-def _stem(word: str) -> str:
-    # Five letters are enough to match renew/renewed/renewal without a stemmer.
-    return word[:5]
-
-
-def sentences(text: str) -> list[str]:
-    return [part.strip() for part in SENTENCE_END.split(text) if part.strip()]
+    """The question's topic words, stemmed: what decides which sentence of a memory answers."""
+    return {stem(word) for word in content_words(question)}
 
 
 def best_sentence(text: str, terms: set[str]) -> str:
@@ -276,7 +262,7 @@ def best_sentence(text: str, terms: set[str]) -> str:
 
 
 def overlap(sentence: str, terms: set[str]) -> int:
-    return len(terms & {_stem(word) for word in WORD.findall(sentence.lower())})
+    return len(terms & {stem(word) for word in words(sentence)})
 
 
 def excerpt(text: str, terms: set[str], limit: int = EXCERPT_CHARS) -> str:

@@ -36,18 +36,21 @@ def llm_status(store: Store, *, probe: bool = True) -> dict[str, Any]:
     """The configured model, and with `probe` one structured request to it. `reachable`: an
     HTTP server answered at all (a 500 is reachable, a refused connection is not); `answers`:
     it returned a completion; `json`: that completion was the JSON asked for."""
-    status: dict[str, Any] = {"model": config.get("llm.model") or None, "api_base": config.get("llm.api_base") or None,
-                              "timeout": config.get("llm.timeout"), "connect_timeout": config.get("llm.connect_timeout"),
+    from memcli.llm.settings import Settings
+
+    settings = Settings.resolve()  # the one place that decides which model, if any
+    status: dict[str, Any] = {"model": settings.model if settings else None,
+                              "api_base": settings.api_base if settings else None,
+                              "timeout": settings.timeout if settings else config.get("llm.timeout"),
+                              "connect_timeout": settings.connect_timeout if settings else config.get("llm.connect_timeout"),
                               "reachable": None, "answers": None, "json": None, "latency_ms": None,
                               "error": None, "error_kind": None, "http_status": None}
-    if not status["model"] or not probe:
+    if settings is None or not probe:
         return status
-    from memcli.llm.client import Client, LLMBadOutput, LLMUnavailable, Settings
+    from memcli.llm.client import Client, LLMBadOutput, LLMUnavailable
     from memcli.llm.schemas import Probe
 
     try:
-        settings = Settings.resolve()
-        assert settings is not None  # a model is configured
         settings.timeout = min(settings.timeout, PROBE_TIMEOUT)
         client = Client(store, settings, retries=0)
         started = time.perf_counter()  # after the litellm import: latency is the provider's

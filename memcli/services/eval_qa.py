@@ -298,7 +298,9 @@ def _consolidate(conversation: Conversation, model: str | None, say: Progress, d
     from memcli.store import records
     from memcli.store.records import Filters
 
-    report = consolidate.run(conversation.store, model=model,
+    from memcli.llm.settings import Settings
+
+    report = consolidate.run(conversation.store, settings=Settings.resolve(model) if model else None,
                              progress=lambda text: say(done, total, f"{conversation.name}: {text[15:]}"))
     derived = records.list_recent(conversation.store, Filters(types=["semantic", "procedural"],
                                                               sources=["consolidate"], view="all"), 100_000)

@@ -7,8 +7,8 @@ One place for the checks that keep a small model honest without a second model:
 - `mem eval locomo --consolidate`: the share of extracted facts whose cited episodes contain
   their key words (hallucinated facts must not enter memory).
 
-Words are compared by a crude stem (suffixes cut, then the first six letters), which is enough
-to match "lives/lived/living" or "vaccine/vaccines" without a stemmer's vocabulary.
+Words are compared by memcli.text's crude stem, which is enough to match "lives/lived/living"
+or "vaccine/vaccines" without a stemmer's vocabulary.
 """
 
 from __future__ import annotations
@@ -19,25 +19,11 @@ from datetime import date
 from difflib import SequenceMatcher
 from typing import Iterable
 
-from memcli.retrieve.text import QUESTION_WORDS, STOPWORDS, words
+from memcli.text import QUESTION_WORDS, STOPWORDS, stem, words
 
 # Words any fact or answer may contain that say nothing about its subject.
 GENERIC = frozenset("user users user's person people someone thing things yes no also now currently".split())
-SUFFIXES = ("ing", "ed", "es", "s")
 NEAR_COPY = 0.9  # SequenceMatcher ratio from which a fact counts as a copy of its episode
-
-
-def stem(word: str) -> str:
-    word = word.lower().removesuffix("'s").removesuffix("\u2019s")
-    for suffix in SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            word = word[: -len(suffix)]
-            if suffix in ("ing", "ed") and len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
-                word = word[:-1]  # running -> run, stopped -> stop (but not called -> cal)
-            break
-    if word.endswith("e") and len(word) > 3:
-        word = word[:-1]
-    return word[:6]
 
 
 def terms(text: str) -> set[str]:

@@ -26,11 +26,11 @@ class MemApp(App[None]):
         Binding("ctrl+c", "quit", "Quit", id="mem.interrupt", show=False, priority=True),
     ]
 
-    def __init__(self, backend: Backend, user_keys: dict[str, str] | None = None, llm_model: str | None = None) -> None:
+    def __init__(self, backend: Backend, user_keys: dict[str, str] | None = None, llm_settings: Any = None) -> None:
         super().__init__()
         self.backend = backend
         self.user_keys = dict(user_keys or {})
-        self._llm_model = llm_model
+        self.llm_settings = llm_settings  # llm.settings.Settings, resolved once; None: no model
 
     def on_mount(self) -> None:
         import asyncio
@@ -45,7 +45,7 @@ class MemApp(App[None]):
         self.push_screen(MainScreen())
 
     def llm_model(self) -> str | None:
-        return self._llm_model
+        return self.llm_settings.model if self.llm_settings is not None else None
 
     def on_memories_changed(self, message: MemoriesChanged) -> None:
         self.notify(message.note)
@@ -70,9 +70,10 @@ def make_app(store_path: Path | None = None, *, backend: Backend | None = None) 
     from memcli import config
 
     settings = config.load()
-    model = config.get("llm.model", settings) or None
+    from memcli.llm.settings import Settings
+
     return MemApp(backend or Backend.open(store_path), user_keys=_flat(config.get("tui.keys", settings)),
-                  llm_model=model)
+                  llm_settings=Settings.resolve())
 
 
 def _flat(keys: Any, prefix: str = "") -> dict[str, str]:

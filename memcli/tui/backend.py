@@ -155,11 +155,12 @@ class Backend:
             targets = forget.select(self.store, [record_id])
             return forget.apply(self.store, forget.plan(self.store, targets, mode), actor="tui")
 
-    def consolidate(self, model: str | None, progress: Callable[[str], None]) -> Any:
+    def consolidate(self, settings: Any, progress: Callable[[str], None]) -> Any:
+        """`settings`: the model resolved once when the app started (None: zero-LLM stages)."""
         from memcli.services import consolidate
 
         own = open_db(self.path)  # its own connection: a long run must not hold the browsing lock
         try:
-            return consolidate.run(own, model=model, progress=progress)
+            return consolidate.run(own, settings=settings, progress=progress)
         finally:
             own.close()

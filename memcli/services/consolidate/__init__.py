@@ -79,17 +79,20 @@ def _apply(store: Store, log: journal.Journal, apply: Callable[..., None], ops: 
             apply(log, ops[start:start + APPLY_BATCH], now)
 
 
-def run(store: Store, *, model: str | None = None, dry_run: bool = False, max_tokens: int | None = None,
+def run(store: Store, *, settings: Any = None, dry_run: bool = False, max_tokens: int | None = None,
         progress: Progress | None = None) -> RunReport:
+    """One consolidation run. `settings` (llm.settings.Settings, resolved once by the caller) adds
+    the LLM stage; None runs the zero-LLM stages only."""
     say = progress or (lambda _: None)
     with ConsolidationLock(store.path.parent):
         now = to_db(now_local())
+        model = settings.model if settings is not None else None
         report = RunReport(run_id=None if dry_run else new_run_id(), dry_run=dry_run, model=model)
         client = None
-        if model:  # a bad model string fails here, before the run is recorded or anything changes
+        if settings is not None:  # a bad model string fails here, before the run is recorded or anything changes
             from memcli.services.consolidate import extract
 
-            client = extract.client_for(store, model, report.run_id)
+            client = extract.client_for(store, settings, report.run_id)
         if not dry_run:
             _mark_abandoned(store, now)
         embedder = _embed_pending(store, say)

@@ -15,13 +15,16 @@ from typing import Any
 from memcli.models import Record, content_hash
 from memcli.services.consolidate.ops import Op
 from memcli.store import Store, derived
+from memcli.text import STOPWORDS, words
 
 MIN_TURNS = 6
 SENTENCES = 3
 SENTENCE = re.compile(r"(?<=[.!?])\s+")
-WORD = re.compile(r"[a-z0-9']+")
-STOP = frozenset("a an and are as at be but by for from had has have he her his i if in is it its me my of on or our "
-                 "she so that the their them they this to was we were what with you your yes no oh ok okay".split())
+CHATTER = frozenset("yes no oh ok okay yeah hey hi thanks".split())  # carry no topic in a conversation
+
+
+def _topic_words(sentence: str) -> list[str]:
+    return [w for w in words(sentence) if w not in STOPWORDS and w not in CHATTER]
 
 
 def plan(store: Store) -> list[Op]:
@@ -42,13 +45,12 @@ def summarise(turns: list[Record]) -> str:
     sentences: list[tuple[int, str]] = []
     for turn in turns:
         for sentence in SENTENCE.split(turn.text):
-            words = [w for w in WORD.findall(sentence.lower()) if w not in STOP]
-            if len(words) >= 4:
+            if len(_topic_words(sentence)) >= 4:
                 who = f"{turn.speaker}: " if turn.speaker else ""
                 sentences.append((len(sentences), who + sentence.strip()))
     if not sentences:
         return ""
-    bags = [Counter(w for w in WORD.findall(s.lower()) if w not in STOP) for _, s in sentences]
+    bags = [Counter(_topic_words(s)) for _, s in sentences]
     df = Counter(w for bag in bags for w in bag)
     n = len(bags)
     vecs = [{w: c * math.log(1 + n / df[w]) for w, c in bag.items()} for bag in bags]

@@ -71,14 +71,12 @@ Reply with only JSON: {"ops": [{"candidate": "c1", "op": "ADD"|"UPDATE"|"SUPERSE
 "target": id or null, "text": "..." or null}]}"""
 
 
-def client_for(store: Store, model: str, run_id: str | None) -> Any:
+def client_for(store: Store, settings: Any, run_id: str | None) -> Any:
     """The client for this stage; raises MemError for a model string litellm cannot route, so
     callers build it before a run starts. Background work waits longer than `mem ask` does."""
     from memcli.llm.client import Client
-    from memcli.llm.settings import Settings, seconds
+    from memcli.llm.settings import seconds
 
-    settings = Settings.resolve(model)
-    assert settings is not None  # a model string was given
     background = seconds("consolidate.timeout")
     key = "consolidate.timeout" if background >= settings.timeout else settings.timeout_key
     return Client(store, replace(settings, timeout=max(settings.timeout, background), timeout_key=key), run_id=run_id)

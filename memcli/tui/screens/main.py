@@ -277,16 +277,16 @@ class MainScreen(RecordActions, Screen):
             if answer == "run":
                 self.busy = "consolidating…"
                 self.show_status()
-                self.consolidate(model)
+                self.consolidate(self.app.llm_settings)
 
         how = f"with {model} (spends tokens)" if model else "zero-LLM stages only (no model configured)"
         self.app.push_screen(ConfirmDialog("Run consolidation?", how + "; undo with mem consolidate --undo",
                                            [("run", "Run", "primary")]), chosen)
 
     @work(thread=True, exclusive=True, group="consolidate")
-    def consolidate(self, model: str | None) -> None:
+    def consolidate(self, settings: Any) -> None:
         try:
-            report = self.backend.consolidate(model, lambda text: self.post_message(ConsolidateProgress(text)))
+            report = self.backend.consolidate(settings, lambda text: self.post_message(ConsolidateProgress(text)))
         except Exception as error:  # MemError (lock held), LLM failures: reported, never fatal
             self.post_message(ConsolidateDone(f"Consolidation failed: {error}", ok=False))
             return

@@ -31,7 +31,6 @@ def consolidate(
 
     Example: mem consolidate --dry-run
     """
-    from memcli import config
     from memcli.services import consolidate as service
     from memcli.store import runs
 

@@ -28,7 +28,7 @@ from memcli import __version__
 from memcli.errors import MemError
 from memcli.mcp_models import (Answered, Cited, Found, History, Listed, Memory, Recalled, Released, Remembered,
                                Shown, Superseded, Version)
-from memcli.store import Store
+from memcli.services import Store
 
 RECENT = 20
 MAX_K = 50
@@ -82,7 +82,7 @@ class Connections:
 
 def build_server(open_store: Callable[[], Store] | None = None) -> MCPServer:
     """The server; `open_store` defaults to the user's database (MEM_HOME / MEM_DB)."""
-    from memcli.store import open_db
+    from memcli.services import open_store as open_db
 
     connections = Connections(open_store or open_db)
 

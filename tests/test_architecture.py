@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "memcli"
@@ -54,3 +55,54 @@ def test_heavy_libraries_are_never_imported_at_module_level_outside_their_adapte
                "hookspecs.py imports pluggy at module level",               # only imported with plugins
                "embed/remote.py imports numpy at module level"}             # only imported to embed
     assert sorted(set(offenders) - allowed) == []
+
+
+# SQL written outside the layers that own it, even when it is only handed to them as a string.
+SQL_TEXT = re.compile(r"\b(SELECT|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|INDEX|VIRTUAL)|PRAGMA)\b"
+                      r"|\b\w+\.\w+\s*(=|!=|<>)\s*('|\?)|\bWHERE\s+\w+")
+
+
+def string_parts(tree: ast.AST):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node
+
+
+def test_no_sql_text_outside_store_and_retrieve():
+    offenders = [f"{relative}:{node.lineno} {node.value[:50]!r}"
+                 for relative, tree in modules() if relative.parts[0] not in SQL_LAYERS
+                 for node in string_parts(tree) if SQL_TEXT.search(node.value)]
+    assert offenders == []
+
+
+def test_the_sql_text_check_can_see_sql():
+    assert SQL_TEXT.search("r.type = 'episodic' AND r.source != 'shell'")
+    assert SQL_TEXT.search("SELECT id FROM records")
+    assert not SQL_TEXT.search("set embed.model = none, or tui.keys.mem.forget = x")
+
+
+FRONT_ENDS = ("cli", "tui", "mcp_server.py", "mcp_models.py")
+
+
+def memcli_imports(tree: ast.AST) -> set[str]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and (node.module + ".").startswith("memcli."):
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("memcli.")}
+    return found
+
+
+def test_front_ends_reach_the_database_only_through_services():
+    """CLI, TUI and MCP decide nothing about reading: they call services (services.recall is the
+    one read path), so none of them imports the store or the retrieval engine."""
+    offenders = []
+    for relative, tree in modules():
+        if relative.parts[0] not in FRONT_ENDS:
+            continue
+        for name in memcli_imports(tree):
+            if name.startswith(("memcli.store", "memcli.retrieve")):
+                offenders.append(f"{relative} imports {name}")
+    assert offenders == []

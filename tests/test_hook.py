@@ -213,19 +213,18 @@ def test_a_broken_spool_never_blocks_a_command(mem, monkeypatch):
     mem("add", "still works")
 
 
-def test_the_empty_check_is_one_stat_and_imports_nothing_heavy():
+def test_the_empty_check_imports_nothing_heavy():
+    """Every command makes this check; its cost is in bench/ (python bench/startup.py)."""
     import subprocess
     import sys
 
-    code = ("import sys, time; from memcli.services.spool import drain_if_pending\n"
-            "t = time.perf_counter()\nfor _ in range(1000): drain_if_pending()\n"
-            "print((time.perf_counter() - t) * 1000 / 1000)\n"
+    code = ("import sys; from memcli.services.spool import drain_if_pending\n"
+            "for _ in range(1000): drain_if_pending()\n"
             "print(' '.join(m for m in ('sqlite3', 'memcli.store', 'memcli.redact', 'memcli.services.ingest') "
             "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy()).stdout
-    per_call_ms, loaded = (out.splitlines() + [""])[:2]
-    assert float(per_call_ms) < 0.1
-    assert loaded.strip() == ""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy())
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""
 
 
 def test_concurrent_writers_while_draining_lose_and_duplicate_nothing(mem, monkeypatch):

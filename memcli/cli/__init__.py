@@ -110,8 +110,8 @@ class LazyGroup(Group):
         try:  # shell commands waiting in the hook's spool become memories first; never blocks
             args = [*(ctx._protected_args if hasattr(ctx, "_protected_args") else ctx.protected_args), *ctx.args]
             if args and args[0] != "hook" and "--help" not in args and "-h" not in args:
+                from memcli.services import no_waiting
                 from memcli.services.spool import drain_if_pending
-                from memcli.store.db import no_waiting
 
                 with no_waiting():  # a busy database: the spool waits for a later command
                     drain_if_pending()

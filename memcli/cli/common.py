@@ -10,7 +10,7 @@ import typer
 from typing import Annotated
 
 from memcli.models import RECORD_TYPES
-from memcli.store import Store, open_db
+from memcli.services import Store, open_store
 
 def choices(values: Iterable[str]) -> str:
     """A metavar that lists what an option takes: `[episodic|semantic|procedural]`."""
@@ -52,7 +52,7 @@ def command_group(name: str, help: str) -> tuple[typer.Typer, typer.Typer]:
 
 
 def store() -> Store:
-    return open_db()
+    return open_store()
 
 
 def print_notices(notices: Iterable[str]) -> None:

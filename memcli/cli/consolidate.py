@@ -32,7 +32,6 @@ def consolidate(
     Example: mem consolidate --dry-run
     """
     from memcli.services import consolidate as service
-    from memcli.store import runs
 
     store = common.store()
     if undo:
@@ -40,8 +39,7 @@ def consolidate(
         common.emit_json({"undone": undo, "changes": changes}) if json_ else print(f"Undid {undo} ({common.plural(changes, 'change')})")
         return
     if list_runs:
-        service.reap_abandoned(store)
-        recent = runs.recent(store)
+        recent = service.recent_runs(store)
         if json_:
             common.emit_json(recent)
             return

@@ -22,44 +22,26 @@ def reindex(
 
     Example: mem config set embed.model litellm/ollama/nomic-embed-text && mem reindex
     """
-    from memcli.errors import MemError
-    from memcli.retrieve import embedding, fts_index
-    from memcli.services.embedding import embed_lock
-    from memcli.store import vectors
+    from memcli.services.embedding import reindex as run_reindex
 
-    store = common.store()
-    embedder, notice = embedding.load_embedder()
-    if embedder is None:
-        raise MemError(notice or "no embedder is configured (embed.model = none)",
-                       "set embed.model, e.g. default or litellm/...")
-    problem = embedding.usable(store, embedder) if pending else None
-    if problem:
-        raise MemError(problem, "run mem reindex (without --pending) to re-embed with this embedder")
-    lock = embed_lock(store)
-    if lock is None:
+    bar = None if quiet or json_ else _bar()
+    update = (lambda done, total: bar.update(bar.task_ids[0], completed=done, total=total)) if bar else None
+    if bar:
+        bar.start()
+    try:
+        done = run_reindex(common.store(), pending_only=pending, on_progress=update)
+    finally:
+        if bar:
+            bar.stop()
+    if done is None:
         if not quiet:
             print("Another mem is already embedding this database; try again when it is done.")
         return
-    with lock:
-        bar = None if quiet or json_ else _bar()
-        update = (lambda done, total: bar.update(bar.task_ids[0], completed=done, total=total)) if bar else None
-        if bar:
-            bar.start()
-        try:
-            if pending:
-                fts_index.sync(store)
-                embedding.embed_pending(store, embedder, on_progress=update)
-                count = vectors.count(store)
-            else:
-                fts_index.rebuild(store)
-                count = embedding.reindex(store, embedder, on_progress=update)
-        finally:
-            if bar:
-                bar.stop()
+    count, name = done
     if json_:
-        common.emit_json({"embedded": count, "embedder": embedder.name})
+        common.emit_json({"embedded": count, "embedder": name})
     elif not quiet:
-        print(f"{common.plural(count, 'memory')} embedded with {embedder.name}")
+        print(f"{common.plural(count, 'memory')} embedded with {name}")
 
 
 def _bar():

@@ -40,7 +40,7 @@ def add(
     Example: mem add "Dentist is Dr Lee, Elm St" --type semantic --tag health
     """
     from memcli.services.remember import build_record, remember
-    from memcli.store.db import StoreBusy
+    from memcli.services import StoreBusy
     from memcli.timeparse import parse_when, to_db
 
     words = text or []

@@ -86,6 +86,32 @@ def spawn_background(store: Store) -> bool:
     return True
 
 
+def reindex(store: Store, *, pending_only: bool = False, on_progress: Any = None) -> tuple[int, str] | None:
+    """`mem reindex`: every record embedded again (and the full-text index rebuilt), or with
+    `pending_only` what is not embedded yet. (vectors, embedder name); None when another process
+    is already embedding this database."""
+    from memcli.errors import MemError
+    from memcli.retrieve import fts_index
+
+    embedder, notice = embedding.load_embedder()
+    if embedder is None:
+        raise MemError(notice or "no embedder is configured (embed.model = none)",
+                       "set embed.model, e.g. default or litellm/...")
+    problem = embedding.usable(store, embedder) if pending_only else None
+    if problem:
+        raise MemError(problem, "run mem reindex (without --pending) to re-embed with this embedder")
+    lock = embed_lock(store)
+    if lock is None:
+        return None
+    with lock:
+        if pending_only:
+            fts_index.sync(store)
+            embedding.embed_pending(store, embedder, on_progress=on_progress)
+            return vectors.count(store), embedder.name
+        fts_index.rebuild(store)
+        return embedding.reindex(store, embedder, on_progress=on_progress), embedder.name
+
+
 FOREGROUND_EMBED = 512  # after an import, more than this is embedded in the background
 
 

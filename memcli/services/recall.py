@@ -113,6 +113,11 @@ def recent(store: Store, filters: Filters | None = None, limit: int = 20, offset
     return records.list_recent(store, filters or Filters(), limit, offset)
 
 
+def sources(store: Store, limit: int = 500) -> list[str]:
+    """Known sources, most used first (the TUI's source filter completes them)."""
+    return list(records.counts_by(store, "source"))[:limit]
+
+
 def page(store: Store, filters: Filters, limit: int, after: tuple[str, int] | None = None) -> list[Record]:
     """Newest first, keyset-paged: the TUI's list."""
     from memcli.store import edits

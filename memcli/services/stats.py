@@ -27,3 +27,13 @@ def _vectors(store: Store) -> dict[str, Any]:
         "count": vectors.count(store),
         "pending": vectors.pending_count(store) if made_with else None,
     }
+
+
+def collect_with_history(store: Store) -> dict[str, Any]:
+    """`collect`, with memories by month and the last consolidation run (the TUI's stats screen)."""
+    from memcli.store import edits, runs
+
+    data = collect(store)
+    data["by_month"] = edits.counts_by_month(store)
+    data["last_run"] = next(iter(runs.recent(store, 1)), None)
+    return data

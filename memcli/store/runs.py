@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Sequence
 
+from memcli.store import visibility
 from memcli.store.db import Store
 
 
@@ -64,10 +65,13 @@ def set_status(store: Store, run_id: str, status: str) -> None:
     store.execute("UPDATE consolidation_runs SET status = ? WHERE id = ?", (status, run_id))
 
 
-def unconsolidated(store: Store, stage: str, where: str = "1", params: tuple = ()) -> list[Any]:
-    """Active records not yet seen by `stage`, oldest first."""
+def unconsolidated(store: Store, stage: str, *, skip_sources: Sequence[str] = ()) -> list[Any]:
+    """Live raw episodes (not consolidation's own digests) not yet seen by `stage`, oldest first;
+    `skip_sources` leaves out records of those sources (shell history, say)."""
+    skip = ["consolidate", *skip_sources]
     return store.execute(
-        f"SELECT r.* FROM records r WHERE r.state = 'active' AND {where} AND NOT EXISTS "
+        f"SELECT r.* FROM records r WHERE {visibility.live('r')} AND r.type = 'episodic' "
+        f"AND r.source NOT IN ({','.join('?' * len(skip))}) AND NOT EXISTS "
         f"(SELECT 1 FROM consolidated c WHERE c.record_id = r.id AND c.stage = ?) ORDER BY r.observed_at, r.id",
-        (*params, stage),
+        (*skip, stage),
     ).fetchall()

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from memcli.models import Record
-from memcli.store import Store, open_db
-from memcli.services.recall import Detail
-from memcli.store.records import Filters
+from memcli.services import Store, open_store
+from memcli.services.recall import Detail, Filters
 
 PAGE = 200          # rows fetched per page of the list
 SEARCH_K = 200      # hits asked of the search engine (no paging there)
@@ -46,7 +45,7 @@ class Backend:
 
     @classmethod
     def open(cls, path: Path | None = None) -> "Backend":
-        return cls(open_db(path))
+        return cls(open_store(path))
 
     def close(self) -> None:
         # A worker may still hold the lock (a slow search while the user quits): don't wait for it;
@@ -101,9 +100,9 @@ class Backend:
 
     def sources(self, limit: int = 500) -> list[str]:
         """Known sources, most used first, for the source filter's completion."""
-        from memcli.store import records
+        from memcli.services import recall
 
-        return list(self._locked(records.counts_by, self.store, "source"))[:limit]
+        return self._locked(recall.sources, self.store, limit)
 
     def detail(self, record_id: int) -> Detail:
         from memcli.services import recall
@@ -111,14 +110,9 @@ class Backend:
         return self._locked(recall.detail, self.store, record_id)
 
     def stats(self) -> dict[str, Any]:
-        from memcli.services.stats import collect
-        from memcli.store import edits, runs
+        from memcli.services.stats import collect_with_history
 
-        with self._lock:
-            data = collect(self.store)
-            data["by_month"] = edits.counts_by_month(self.store)
-            data["last_run"] = next(iter(runs.recent(self.store, 1)), None)
-        return data
+        return self._locked(collect_with_history, self.store)
 
     # --- changing: every write goes through a service, one transaction each ---------------
 
@@ -159,7 +153,7 @@ class Backend:
         """`settings`: the model resolved once when the app started (None: zero-LLM stages)."""
         from memcli.services import consolidate
 
-        own = open_db(self.path)  # its own connection: a long run must not hold the browsing lock
+        own = open_store(self.path)  # its own connection: a long run must not hold the browsing lock
         try:
             return consolidate.run(own, settings=settings, progress=progress)
         finally:

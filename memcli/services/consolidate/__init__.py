@@ -139,6 +139,12 @@ def _mark_abandoned(store: Store, now: str) -> int:
         return runs.mark_abandoned(store, now)
 
 
+def recent_runs(store: Store, limit: int = 10) -> list[dict[str, Any]]:
+    """The newest runs, dead ones marked abandoned first (for `--runs`)."""
+    reap_abandoned(store)
+    return runs.recent(store, limit)
+
+
 def reap_abandoned(store: Store) -> int:
     """For `--runs`: mark dead runs, unless a consolidation is running now (then leave all)."""
     try:

@@ -85,9 +85,8 @@ def client_for(store: Store, settings: Any, run_id: str | None) -> Any:
 def batches(store: Store, include_shell: bool = False) -> list[list[Record]]:
     """Unconsolidated raw episodes grouped by session (or by day), in time order, capped in size.
     Shell commands are left out unless `include_shell` (consolidate.include_shell)."""
-    where = "r.type = 'episodic' AND r.source != 'consolidate'" + ("" if include_shell else " AND r.source != 'shell'")
     groups: dict[str, list[Record]] = defaultdict(list)
-    for row in runs.unconsolidated(store, STAGE, where):
+    for row in runs.unconsolidated(store, STAGE, skip_sources=() if include_shell else ("shell",)):
         record = Record.from_row(row)
         groups[record.session or f"day:{record.observed_at[:10]}"].append(record)
     out: list[list[Record]] = []

@@ -30,7 +30,7 @@ from typing import IO, Any, Iterable, Sequence
 from memcli import paths
 from memcli.errors import MemError
 from memcli.models import Record
-from memcli.store import Store, dump, meta
+from memcli.store import Store, dump, meta, records
 from memcli.store.records import Filters
 from memcli.store.schema_version import SCHEMA_VERSION
 
@@ -67,7 +67,8 @@ def export_jsonl(store: Store, out: IO[str], *, types: Sequence[str] = (), since
     with dump.snapshot(store):
         carry = vectors and store.vec_version is not None and meta.get(store, "embed.model") is not None
         filters = {"types": list(types), "since": since} if chosen else None
-        out.write(_line({"format": FORMAT, "version": VERSION, "schema_version": SCHEMA_VERSION, "filters": filters}))
+        out.write(_line({"format": FORMAT, "version": VERSION, "schema_version": SCHEMA_VERSION, "filters": filters,
+                         "ids_given": records.ids_given(store)}))
         for table in dump.TABLES:
             if not dump.present(store, table) or (chosen is not None and table in WHOLE_STORE and table != "meta"):
                 continue
@@ -175,7 +176,7 @@ class _Importer:
 def import_jsonl(store: Store, lines: Iterable[str]) -> dict[str, int]:
     """Load an export into an empty store in one transaction, then rebuild the ranking index."""
     lines = iter(lines)
-    check_header(next(lines, ""))
+    header = check_header(next(lines, ""))
     if not dump.is_empty(store):
         raise MemError("this database already has memories; mem import only fills an empty one",
                        "import into a new one, e.g. MEM_DB=~/new-mem.db mem import FILE")
@@ -196,6 +197,8 @@ def import_jsonl(store: Store, lines: Iterable[str]) -> dict[str, int]:
             except store.sqlite.DatabaseError as exc:
                 raise MemError(f"line {number}: {exc}", "the export is damaged or was edited") from None
         importer.prepare_vectors()  # the model's table even when it held no vectors
+        given = header.get("ids_given")
+        records.never_give_ids_up_to(store, given if isinstance(given, int) else 0)  # ids only grow
         broken = dump.broken_references(store)
         if broken:
             raise MemError(f"the export refers to rows it does not contain ({broken})", "export again with mem export")

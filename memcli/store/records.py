@@ -36,6 +36,20 @@ def insert_many(store: Store, records: Sequence[Record]) -> list[int]:
     return [insert(store, record) for record in records]
 
 
+def ids_given(store: Store) -> int:
+    """The largest id ever given to a record (AUTOINCREMENT's mark), purged ones included."""
+    row = store.execute("SELECT seq FROM sqlite_sequence WHERE name = 'records'").fetchone()
+    return max(row[0] if row else 0, store.execute("SELECT coalesce(max(id), 0) FROM records").fetchone()[0])
+
+
+def never_give_ids_up_to(store: Store, mark: int) -> None:
+    """After an import: ids up to `mark`, and every id the events name, are never given again."""
+    named = store.execute("SELECT coalesce(max(record_id), 0) FROM events").fetchone()[0]
+    mark = max(mark, named, ids_given(store))
+    store.execute("DELETE FROM sqlite_sequence WHERE name = 'records'")
+    store.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('records', ?)", (mark,))
+
+
 def get(store: Store, record_id: int) -> Record | None:
     row = store.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
     return Record.from_row(row) if row else None

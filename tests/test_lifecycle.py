@@ -56,6 +56,7 @@ def test_ids_grow_after_an_undone_consolidation_and_after_an_import(mem, mem_hom
     mem("consolidate", "--undo", run["run_id"])
     after_undo = mem.json("add", "after the undo")["id"]
     assert after_undo > max(digest_ids)
+    mem("forget", str(after_undo), "--purge", "--yes")  # the newest id, gone before the export
     mem("export", "-o", str(tmp_path / "all.jsonl"))
     monkeypatch.setenv("MEM_DB", str(tmp_path / "copy.db"))
     mem("import", str(tmp_path / "all.jsonl"))

@@ -276,15 +276,9 @@ def test_concurrent_writers_while_draining_lose_and_duplicate_nothing(mem, monke
     assert all(r["text"].endswith("\tend") for r in records)
 
 
-def test_drain_throughput(mem, capsys):
+def test_a_large_spool_drains_whole(mem):
+    """Its speed is measured by bench/shell_hook.py; here: every line of a big spool arrives."""
     n = 5000
-    from memcli.store import open_db
-
-    open_db().close()  # migrations are not part of the measure
     append(b"".join(line(f"cmd number {i} --flag value".encode(), i) for i in range(n)))
-    start = time.perf_counter()
     report = spool.drain()
-    elapsed = time.perf_counter() - start
-    assert report.added == n
-    with capsys.disabled():
-        print(f"\n[drain throughput: {n / elapsed:,.0f} lines/s]")
+    assert report.added == n and report.rejected == 0

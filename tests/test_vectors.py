@@ -76,7 +76,7 @@ def test_a_backlog_is_embedded_in_the_background(mem, monkeypatch):
         mem("add", text)
     result = mem("search", "kayak")
     assert "in the background" in result.stderr and len(result.stdout.splitlines()) == 4
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 600  # a guard against hanging, not a speed check
     while mem.json("stats")["vectors"]["count"] < 4:
         assert time.monotonic() < deadline, "background embedding did not finish"
         time.sleep(0.5)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from memcli.services import hooks, spool
+from memcli.services import spool
+from memcli.shell import install as hooks
 from tests.conftest import run_mem
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from memcli.services import hooks
+from memcli.shell import install as hooks
 from tests.conftest import run_mem
 
 SHELL_ARGV = {"bash": ["bash", "-i"], "zsh": ["zsh", "-i"], "fish": ["fish", "-i"]}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from memcli.services import schedule
+from memcli.system import schedule
 
 FAKE_CRONTAB = """#!/bin/sh
 # crontab -l / crontab - over the file $FAKE_CRONTAB_FILE

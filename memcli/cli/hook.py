@@ -20,13 +20,13 @@ ShellArg = Annotated[Optional[str], typer.Argument(metavar="[bash|zsh|fish]", au
 
 
 def _names() -> list[str]:
-    from memcli.services import hooks
+    from memcli.shell import install as hooks
 
     return list(hooks.SHELLS)
 
 
 def _shells(shell: str | None, default_all: bool = False) -> list[str]:
-    from memcli.services import hooks
+    from memcli.shell import install as hooks
 
     if shell:
         return [hooks.check_shell(shell)]
@@ -40,7 +40,8 @@ def install(shell: ShellArg = None, json_: common.JsonFlag = False) -> None:
     Example: mem hook install zsh
     """
     from memcli import paths
-    from memcli.services import hooks, spool
+    from memcli.services import spool
+    from memcli.shell import install as hooks
 
     paths.ensure_private_dir(spool.spool_dir())
     changes = [hooks.install(name) for name in _shells(shell)]
@@ -58,7 +59,7 @@ def uninstall(shell: ShellArg = None, json_: common.JsonFlag = False) -> None:
 
     Example: mem hook uninstall bash
     """
-    from memcli.services import hooks
+    from memcli.shell import install as hooks
 
     changes = [hooks.uninstall(name) for name in _shells(shell, default_all=True)]
     if json_:
@@ -80,7 +81,8 @@ def status(shell: ShellArg = None, json_: common.JsonFlag = False) -> None:
     import os
 
     from memcli import paths
-    from memcli.services import hooks, spool
+    from memcli.services import spool
+    from memcli.shell import install as hooks
 
     data = {
         "shells": [{"shell": name, "rc": str(hooks.rc_path(name)), "installed": hooks.installed_line(name) is not None,
@@ -153,6 +155,6 @@ def print_script(shell: Annotated[str, typer.Argument(metavar="[bash|zsh|fish]",
 
     Example: mem hook print bash | less
     """
-    from memcli.services import hooks
+    from memcli.shell import install as hooks
 
     print(hooks.script_path(hooks.check_shell(shell)).read_text(), end="")

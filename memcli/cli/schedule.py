@@ -20,7 +20,7 @@ SystemdFlag = Annotated[bool, typer.Option("--systemd", help="Use a systemd user
 
 
 def _backend(cron: bool, systemd: bool) -> str:
-    from memcli.services import schedule
+    from memcli.system import schedule
 
     if cron and systemd:
         raise MemError("--cron and --systemd exclude each other", "pick one (or neither, to detect)")
@@ -42,7 +42,7 @@ def install(
 
     Example: mem schedule install --at 02:15 --cron
     """
-    from memcli.services import schedule
+    from memcli.system import schedule
 
     hour, minute = schedule.parse_at(at)
     backend = _backend(cron, systemd)
@@ -63,7 +63,7 @@ def remove(cron: CronFlag = False, systemd: SystemdFlag = False, json_: common.J
 
     Example: mem schedule remove
     """
-    from memcli.services import schedule
+    from memcli.system import schedule
 
     removed = []
     if not systemd:
@@ -88,7 +88,7 @@ def status(json_: common.JsonFlag = False) -> None:
 
     Example: mem schedule status --json
     """
-    from memcli.services import schedule
+    from memcli.system import schedule
 
     data = schedule.status()
     if json_:

@@ -73,8 +73,9 @@ def export(
 
 
 def _export_to_file(db, path: Path, types: list[str], since: Optional[str], vectors: bool) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """Into the file as given (through a symlink, in place, never over a device); see services/outfile."""
-    from memcli.services import outfile, transfer
+    """Into the file as given (through a symlink, in place, never over a device); see system/outfile."""
+    from memcli.services import transfer
+    from memcli.system import outfile
 
     return outfile.write_text(path, lambda out: transfer.export_jsonl(db, out, types=types, since=since, vectors=vectors))
 

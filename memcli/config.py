@@ -102,7 +102,7 @@ def load(path: Path | None = None) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
+        import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -281,7 +281,7 @@ def listing() -> dict[str, dict[str, Any]]:
     for key, value in flatten(data).items():
         if key in rows:
             continue
-        setting = setting_for(key)
-        rows[key] = {"value": value, "default": None, "source": "file", "type": setting.kind if setting else None,
-                     "help": setting.help if setting else "not a setting mem knows (mem config unset removes it)"}
+        known = setting_for(key)
+        rows[key] = {"value": value, "default": None, "source": "file", "type": known.kind if known else None,
+                     "help": known.help if known else "not a setting mem knows (mem config unset removes it)"}
     return rows

@@ -43,7 +43,7 @@ class Record:
     strength: float = 1.0
     last_used_at: str | None = None
     use_count: int = 0
-    id: int | None = None
+    id: int = 0  # 0 until stored: a stored record always has its (positive) id
 
     @property
     def is_head(self) -> bool:

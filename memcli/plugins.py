@@ -8,6 +8,8 @@ changes them): with no plugin installed, `mem add` neither scans nor imports plu
 
 from __future__ import annotations
 
+import functools
+
 import importlib
 import json
 import os
@@ -164,16 +166,25 @@ def registered_importers() -> dict[str, Callable[[Any], Any]]:
     return dict(_importers[key])
 
 
+def _fresh(cls: type, context: Any) -> Any:
+    return cls()
+
+
+def _same(reader: Any, context: Any) -> Any:
+    return reader
+
+
 def _collect_importers(impls: list[Any]) -> dict[str, Callable[[Any], Any]]:
     found: dict[str, Callable[[Any], Any]] = {}
 
     def register(reader: Any, name: str | None = None) -> None:
+        key = str(name or getattr(reader, "name"))
         if isinstance(reader, type):  # a reader class: a fresh reader per file
-            found[name or reader.name] = lambda context, cls=reader: cls()
+            found[key] = functools.partial(_fresh, reader)
         elif hasattr(reader, "read"):  # a reader object: the same one serves every file
-            found[name or reader.name] = lambda context, reader=reader: reader
+            found[key] = functools.partial(_same, reader)
         else:  # a factory taking a ReadContext, like the built-in readers
-            found[name or reader.name] = reader
+            found[key] = reader
 
     for impl in impls:
         _call(impl, "register_importers", register=register)

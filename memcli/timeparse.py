@@ -121,8 +121,9 @@ def parse_range(text: str, now: datetime | None = None) -> Range | None:
             return _month_range(year, month, tz)
         return _season(name, which, int(year_text) if year_text else None, today, tz)
     match = re.fullmatch(r"(\d+|[a-z]+(?: of)?) (day|week|month|year)s? ago", phrase)
-    if match and _amount(match.group(1)) is not None:
-        count, unit = _amount(match.group(1)), match.group(2)
+    count = _amount(match.group(1)) if match else None
+    if match and count is not None:
+        unit = match.group(2)
         days = {"day": 1, "week": 7, "month": 30, "year": 365}[unit] * count
         centre = _start_of_day(today - timedelta(days=days), tz)
         # "two weeks ago" is fuzzy: a window as wide as one unit, centred on the point.

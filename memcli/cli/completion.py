@@ -71,7 +71,7 @@ def register() -> None:
 
     # typer renders each candidate's help as rich markup (~100 ms of imports a TAB); mem's help is
     # plain text (rich_markup_mode=None), so it goes out as it is.
-    classes._sanitize_help_text = lambda text: text  # type: ignore[attr-defined]
+    classes._sanitize_help_text = lambda text: text
     classes.completion_init()
     add_completion_class(Fish, "fish")
     add_completion_class(Zsh, "zsh")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from typing import Annotated
@@ -84,7 +84,7 @@ def status(shell: ShellArg = None, json_: common.JsonFlag = False) -> None:
     from memcli.services import spool
     from memcli.shell import install as hooks
 
-    data = {
+    data: dict[str, Any] = {
         "shells": [{"shell": name, "rc": str(hooks.rc_path(name)), "installed": hooks.installed_line(name) is not None,
                     "script": str(hooks.script_path(name))} for name in _shells(shell, default_all=True)],
         "paused": os.path.exists(spool.pause_path()),

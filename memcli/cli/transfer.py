@@ -72,7 +72,7 @@ def export(
         print(f"Exported {_counts(counts)}" + (f" to {output}" if not to_stdout else ""), file=sys.stderr)
 
 
-def _export_to_file(db, path: Path, types: list[str], since: Optional[str], vectors: bool) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _export_to_file(db, path: Path, types: list[str], since: Optional[str], vectors: bool) -> dict[str, int]:
     """Into the file as given (through a symlink, in place, never over a device); see system/outfile."""
     from memcli.services import transfer
     from memcli.system import outfile

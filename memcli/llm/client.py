@@ -251,7 +251,7 @@ class Client:
             return None
         headers = getattr(exc, "litellm_response_headers", None) or {}
         try:
-            wait = float(headers.get("retry-after"))
+            wait = float(headers.get("retry-after"))  # type: ignore[arg-type]  # None -> TypeError -> backoff
         except (TypeError, ValueError):
             wait = BACKOFF_BASE * 2 ** attempt * (1 + random.random() / 4)
         return min(max(wait, 0.0), BACKOFF_CAP)

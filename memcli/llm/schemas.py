@@ -71,7 +71,7 @@ class Lenient(BaseModel):
                 raw = raw if isinstance(raw, list) else [raw]
                 model = _item_model(info.annotation)
                 cap = _max_length(info)
-                kept = []
+                kept: list[Any] = []
                 for position, item in enumerate(raw):
                     if len(kept) >= cap:
                         dropped += len(raw) - position  # counted, never validated: bounded work

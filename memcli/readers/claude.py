@@ -66,8 +66,8 @@ def message_text(message: dict[str, Any]) -> str:
         text = without_placeholders("\n\n".join(t.strip() for t in map(_block_text, blocks) if t.strip()))
         if text:
             return text
-    text = message.get("text")
-    return without_placeholders(text) if isinstance(text, str) else ""
+    plain = message.get("text")
+    return without_placeholders(plain) if isinstance(plain, str) else ""
 
 
 def attached(message: dict[str, Any]) -> list[dict[str, Any]]:

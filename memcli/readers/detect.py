@@ -96,7 +96,7 @@ def factories() -> dict[str, str | Callable[[ReadContext], Reader]]:
     """Built-in readers plus those plugins register (name -> factory)."""
     found: dict[str, str | Callable[[ReadContext], Reader]] = dict(READERS)
     try:
-        from memcli.plugins import registered_importers  # type: ignore[attr-defined]
+        from memcli.plugins import registered_importers
     except ImportError:
         return found
     try:

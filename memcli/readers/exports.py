@@ -8,6 +8,8 @@ members are read (`conversations.json`, and Claude's `projects.json`), straight 
 
 from __future__ import annotations
 
+import functools
+
 import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator
@@ -73,7 +75,7 @@ def streams(path: Path, names: tuple[str, ...], context: ReadContext) -> Iterato
                 raise ReadError(f"a zip without {' or '.join(names)}: not a ChatGPT or Claude export")
             for info in members:
                 ratio = info.compress_size / max(info.file_size, 1)
-                advance: Callable[[int], None] = lambda n, r=ratio: context.advance(int(n * r))
+                advance = functools.partial(_scaled, context.advance, ratio)
                 try:
                     with archive.open(info) as member:
                         yield info.filename, CountingFile(member, advance, bounds.JsonShape())  # type: ignore[arg-type]
@@ -134,3 +136,8 @@ class ConversationExportReader:
 
     def conversation(self, conversation: dict[str, Any], index: int) -> Iterator[Any]:
         raise NotImplementedError
+
+
+def _scaled(advance: Callable[[int], None], ratio: float, nbytes: int) -> None:
+    """Progress in bytes of the zip file for `nbytes` read from a member compressed at `ratio`."""
+    advance(int(nbytes * ratio))

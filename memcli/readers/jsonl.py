@@ -160,13 +160,14 @@ class JsonlReader:
         if session is None and speaker is not None:
             session = str(path)  # a chat log is one conversation unless it says otherwise
         when = timestamp(first(obj, "timestamp", "time", "created_at", "at", "observed_at"))
-        type_ = obj.get("type") if obj.get("type") in RECORD_TYPES else "episodic"
+        type_ = str(obj["type"]) if obj.get("type") in RECORD_TYPES else "episodic"
         ref = first(obj, "id", "message_id", "source_ref")
         if ref is None:
             digest = hashlib.sha256(json.dumps([session, speaker, text, when, type_]).encode()).hexdigest()[:16]
             seen[digest] = seen.get(digest, 0) + 1
             ref = f"line:{digest}:{seen[digest]}"
-        extra = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        meta = obj.get("metadata")
+        extra: dict[str, Any] = meta if isinstance(meta, dict) else {}
         try:
             tags = meta_tags({"tags": obj.get("tags")}) if obj.get("tags") else []
         except TypeError:

@@ -49,7 +49,7 @@ def refresh_sessions(store: Store, sessions: Iterable[str], touched: set[int] | 
     and each session's own row."""
     for session in sessions:
         members = _members(store, session)
-        positions = range(len(members))
+        positions: list[int] = list(range(len(members)))
         if touched is not None:
             near = {p + o for p, m in enumerate(members) if m["id"] in touched for o in range(-RING, RING + 1)}
             positions = sorted(p for p in near if 0 <= p < len(members))

@@ -49,7 +49,7 @@ class Answer:
     def to_json(self) -> dict[str, Any]:
         memories = []
         for hit in self.memories:
-            extra = {"superseded": hit.record.id in self.superseded}
+            extra: dict[str, Any] = {"superseded": hit.record.id in self.superseded}
             if hit.record.id in self.highlights:
                 extra["highlight"] = self.highlights[hit.record.id]
             memories.append({**hit.to_json(), **extra})

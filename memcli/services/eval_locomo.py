@@ -104,7 +104,7 @@ def open_conversation(sample: dict[str, Any], index: int, directory: Path) -> Co
     sync(store)
     stored = records.get_many(store, report.record_ids)
     return Conversation(
-        name=name, store=store, dia_ids={rid: rec.metadata.get("dia_id") for rid, rec in stored.items()},
+        name=name, store=store, dia_ids={rid: str(rec.metadata["dia_id"]) for rid, rec in stored.items() if rec.metadata.get("dia_id")},
         asked_at=from_db(max(rec.observed_at for rec in stored.values())), embedder=embedder,
         turns=report.added, ingest_seconds=time.perf_counter() - started,
     )

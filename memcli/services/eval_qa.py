@@ -307,7 +307,7 @@ def _consolidate(conversation: Conversation, model: str | None, say: Progress, d
     facts = [r for r in derived if r.metadata.get("kind") in ("fact", "procedure")]
     supported = 0
     for fact in facts:
-        sources = records.get_many(conversation.store, records.derived_from(conversation.store, fact.id or 0))
+        sources = records.get_many(conversation.store, records.derived_from(conversation.store, fact.id))
         texts = [f"{s.speaker or ''} {s.text}" for s in sources.values()]
         dates = set().union(set(), *(support.near_date_terms(s.observed_at) for s in sources.values()))
         supported += support.fully_supported(fact.text, texts, dates)
@@ -322,7 +322,8 @@ def _judge_client(store: Any, judge: str | None) -> Any:
     from memcli.llm.client import Client
     from memcli.llm.settings import Settings
 
-    return Client(store, Settings.resolve(judge), run_id="eval-judge")
+    settings = Settings.resolve(judge)
+    return Client(store, settings, run_id="eval-judge") if settings is not None else None
 
 
 def _grade(client: Any, qa: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:

@@ -82,7 +82,7 @@ def select(store: Store, ids: Sequence[int] = (), match: str | None = None, sour
         if not filters.narrowed():
             raise MemError("nothing says what to forget", "give ids, --match TEXT, --source PATH or filters")
         chosen.update({r.id: r for r in lifecycle.by_filters(store, filters)})
-    return [chosen[i] for i in sorted(chosen)]  # type: ignore[index]
+    return [chosen[i] for i in sorted(chosen)]
 
 
 def plan(store: Store, targets: list[Record], mode: str, replace_with: str | None = None) -> ForgetPlan:
@@ -110,7 +110,7 @@ def _derived_closure(store: Store, named: list[Record]) -> list[Record]:
     frontier = set(gone)
     found: set[int] = set()
     while frontier:
-        frontier = lifecycle.derived_from_any(store, frontier) - gone - found  # type: ignore[operator]
+        frontier = lifecycle.derived_from_any(store, frontier) - gone - found
         found |= frontier
     rows = records.get_many(store, found)
     return [rows[i] for i in sorted(found)]
@@ -174,7 +174,7 @@ def _supersede(store: Store, old: Record, text: str, now: str, op_id: str, actor
 
 def _purge(store: Store, forget: ForgetPlan, op_id: str, actor: str) -> None:
     gone = forget.targets + forget.cascade
-    ids = [r.id for r in gone if r.id is not None]
+    ids = [r.id for r in gone]
     lifecycle.requeue(store, forget.requeued)
     for reopened in lifecycle.reopen_replaced_by(store, ids):
         events.log(store, actor, "reopen", reopened, op_id, reason="what replaced it was purged")
@@ -184,7 +184,7 @@ def _purge(store: Store, forget: ForgetPlan, op_id: str, actor: str) -> None:
     fts_index.refresh_sessions(store, {r.session for r in gone if r.session})
     lifecycle.optimize_indexes(store)
     for record in gone:
-        lifecycle.scrub_events(store, record.id, record.content_hash)  # type: ignore[arg-type]
+        lifecycle.scrub_events(store, record.id, record.content_hash)
         events.log(store, actor, "purge", record.id, op_id, hash=record.content_hash)
     for source_id in forget.requeued:
         events.log(store, actor, "requeue", source_id, op_id, reason="a record derived from it was purged")
@@ -218,7 +218,7 @@ def restore(store: Store, ids: Sequence[int], actor: str = "cli") -> list[int]:
             lifecycle.set_state(store, hidden, "active")
         for record_id in hidden:
             events.log(store, actor, "restore", record_id, previous_state=found[record_id].state)
-        fts_index.refresh_sessions(store, {found[i].session for i in hidden if found[i].session})
+        fts_index.refresh_sessions(store, {s for s in (found[i].session for i in hidden) if s})
     return hidden
 
 

@@ -250,13 +250,13 @@ def follow_moves(store: Store, summary: Summary, actor: str = "ingest") -> None:
         return
     fresh: dict[tuple[str, str], int] = {}
     for record in records.get_many(store, summary.record_ids).values():
-        fresh.setdefault((record.type, record.content_hash), record.id)  # type: ignore[arg-type]
+        fresh.setdefault((record.type, record.content_hash), record.id)
     now = to_db(now_local())
     for entry in summary.missing:
         with store.transaction():
             for old in records.heads_for_source(store, entry["path"]):
                 successor = fresh.get((old.type, old.content_hash))
-                if successor is not None and old.id is not None:
+                if successor is not None:
                     lifecycle.end_validity(store, old.id, now, successor)
                     events.log(store, actor, "supersede", old.id, reason="moved", superseded_by=successor)
                     entry["records"] -= 1
@@ -272,10 +272,9 @@ def end_missing(store: Store, summary: Summary, actor: str = "watch") -> None:
         entry["ended"] = 0
         with store.transaction():
             for old in records.heads_for_source(store, entry["path"]):
-                if old.id is not None:
-                    lifecycle.end_validity(store, old.id, now, None)
-                    events.log(store, actor, "end", old.id, reason="note deleted", source=entry["path"])
-                    entry["ended"] += 1
+                lifecycle.end_validity(store, old.id, now, None)
+                events.log(store, actor, "end", old.id, reason="note deleted", source=entry["path"])
+                entry["ended"] += 1
         summary.ended += entry["ended"]
         entry["records"] -= entry["ended"]
 

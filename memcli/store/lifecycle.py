@@ -141,9 +141,9 @@ def purge(store: Store, ids: Sequence[int]) -> None:
     if not ids:
         return
     marks = _marks(ids)
-    if vectors.model(store) is not None:
-        dim = vectors.model(store)[1]
-        zero = bytes(4 * dim)
+    made_with = vectors.model(store)
+    if made_with is not None:
+        zero = bytes(4 * made_with[1])
         store.execute(f"UPDATE {vectors.TABLE} SET embedding = ? WHERE rowid IN ({marks})", [zero, *ids])
         store.execute(f"DELETE FROM {vectors.TABLE} WHERE rowid IN ({marks})", list(ids))
     store.execute(

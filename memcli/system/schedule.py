@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -400,7 +401,7 @@ def _why_not(backend: str, entry: str | None) -> tuple[str, str] | None:
     return _missing_executable(match[1].replace("$$", "$").replace("%%", "%")) if match else None
 
 
-def status() -> dict[str, object]:
+def status() -> dict[str, Any]:
     entry = cron_entry()
     timer = systemd_installed()
     backend = "cron" if entry else ("systemd" if timer else None)

@@ -73,7 +73,12 @@ def new_run_id() -> str:
     return f"run-{now_local().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
 
 
-def _apply(store: Store, log: journal.Journal, apply: Callable[..., None], ops: list[Op], now: str) -> None:
+# A stage is a module with `plan(...) -> list[Op]` (what --dry-run shows) and an `apply` of this
+# type, which writes a batch of ops through the run's journal inside the caller's transaction.
+Apply = Callable[[journal.Journal, list[Op], str], None]
+
+
+def _apply(store: Store, log: journal.Journal, apply: Apply, ops: list[Op], now: str) -> None:
     for start in range(0, len(ops), APPLY_BATCH):
         with store.transaction():
             apply(log, ops[start:start + APPLY_BATCH], now)
@@ -96,11 +101,12 @@ def run(store: Store, *, settings: Any = None, dry_run: bool = False, max_tokens
         if not dry_run:
             _mark_abandoned(store, now)
         embedder = _embed_pending(store, say)
+        run_id = report.run_id or ""  # "" only for a dry run, which records nothing
         if not dry_run:
             with store.transaction():
-                runs.start(store, report.run_id, now, model)
-        log = None if dry_run else journal.Journal(store, report.run_id)
-        stages: list[tuple[str, Callable[[], list[Op]], Callable[..., None]]] = [
+                runs.start(store, run_id, now, model)
+        log = None if dry_run else journal.Journal(store, run_id)
+        stages: list[tuple[str, Callable[[], list[Op]], Apply]] = [
             ("dedupe", lambda: dedupe.plan(store, embedder), dedupe.apply),
             ("procedures", lambda: procedures.plan(store), procedures.apply),
             ("digests", lambda: digests.plan(store), digests.apply),
@@ -123,12 +129,12 @@ def run(store: Store, *, settings: Any = None, dry_run: bool = False, max_tokens
         except BaseException as exc:
             if not dry_run:
                 with store.transaction():
-                    runs.finish(store, report.run_id, to_db(now_local()), "failed", report.run_counts(),
+                    runs.finish(store, run_id, to_db(now_local()), "failed", report.run_counts(),
                                 report.tokens["prompt"], report.tokens["completion"], error=str(exc)[:500])
             raise
         if not dry_run:
             with store.transaction():
-                runs.finish(store, report.run_id, to_db(now_local()), "done", report.run_counts(),
+                runs.finish(store, run_id, to_db(now_local()), "done", report.run_counts(),
                             report.tokens["prompt"], report.tokens["completion"])
         return report
 

@@ -80,7 +80,7 @@ def candidate(item: Any, episodes: list[Record]) -> Candidate | str:
                         support.date_terms(valid_from))
     if support.share(text, shown, extra=dates) < MIN_SUPPORT:
         return "not supported by the episodes it cites"
-    return Candidate(text, kind, [e.id for e in cited if e.id is not None], shown, valid_from, retyped)
+    return Candidate(text, kind, [e.id for e in cited if e.id], shown, valid_from, retyped)
 
 
 def same_subject(old: Record, new_text: str, context: list[str], embedder: Any = None) -> bool:

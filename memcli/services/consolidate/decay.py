@@ -9,10 +9,10 @@ hidden from default search, restorable with `mem restore`. Episodes are never ar
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from memcli.models import Record
 from memcli.services.consolidate.ops import Op
+from memcli.store.journal import Journal
 from memcli.store import Store, derived
 from memcli.timeparse import from_db
 
@@ -36,6 +36,7 @@ def plan(store: Store, now: str) -> list[Op]:
     return ops
 
 
-def apply(journal: Any, ops: list[Op], now: str) -> None:
+def apply(journal: Journal, ops: list[Op], now: str) -> None:
     for op in ops:
-        journal.update_record(op.target, state="archived")
+        if op.target is not None:  # an archive op always names its record
+            journal.update_record(op.target, state="archived")

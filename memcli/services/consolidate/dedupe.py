@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from memcli.services.consolidate.ops import Op
+from memcli.store.journal import Journal
 from memcli.store import Store, derived, records, vectors
 from memcli.store.records import Filters
 
@@ -47,10 +48,12 @@ def _near_duplicates(store: Store, merged: set[int]) -> list[Op]:
     return ops
 
 
-def apply(journal: Any, ops: list[Op], now: str) -> None:
+def apply(journal: Journal, ops: list[Op], now: str) -> None:
     store = journal.store
     for op in ops:
         dup_id = op.sources[0]
+        if op.target is None:
+            continue
         keep = records.get(store, op.target)
         dup = records.get(store, dup_id)
         if keep is None or dup is None or dup.superseded_by:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Any
 
 from memcli.models import Record, content_hash
 from memcli.services.consolidate.ops import Op
+from memcli.store.journal import Journal
 from memcli.store import Store, derived
 from memcli.text import STOPWORDS, words
 
@@ -67,7 +67,7 @@ def summarise(turns: list[Record]) -> str:
     return f"Session of {date}: " + " … ".join(sentences[i][1] for i in sorted(best))
 
 
-def apply(journal: Any, ops: list[Op], now: str) -> None:
+def apply(journal: Journal, ops: list[Op], now: str) -> None:
     for op in ops:
         record = Record(type="episodic", text=op.text, observed_at=op.extra["observed_at"], created_at=now,
                         source="consolidate", session=op.extra["session"],

@@ -29,6 +29,7 @@ from memcli.models import Record, content_hash
 from memcli.services.consolidate import checks
 from memcli.services.consolidate.checks import Candidate
 from memcli.services.consolidate.ops import Op
+from memcli.store.journal import Journal
 from memcli.store import Store, records, runs
 from memcli.store.records import Filters
 
@@ -255,7 +256,7 @@ def _reconcile(client: Any, candidates: list[Candidate], existing: list[Record],
     return reply.value.ops
 
 
-def apply(journal: Any, ops: list[Op], now: str) -> list[Op]:
+def apply(journal: Journal, ops: list[Op], now: str) -> list[Op]:
     """Write `ops`; returns those applied (an op whose target changed since it was offered, by
     an earlier op of the same batch, is skipped rather than guessed at)."""
     store = journal.store
@@ -269,7 +270,8 @@ def apply(journal: Any, ops: list[Op], now: str) -> list[Op]:
             if same is not None:
                 op = replace(op, kind="noop", target=same.id)  # already known word for word
         if op.kind == "noop":
-            journal.add_provenance(op.target, op.sources)
+            if op.target is not None:  # validated before: a NOOP names the memory it confirms
+                journal.add_provenance(op.target, op.sources)
             done.append(op)
             continue
         valid_from = op.extra["valid_from"]

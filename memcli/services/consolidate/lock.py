@@ -36,6 +36,7 @@ class ConsolidationLock:
         return self
 
     def _pid_lock(self) -> None:  # pragma: no cover - exercised only without fcntl
+        assert self._fd is not None  # opened by __enter__
         text = os.pread(self._fd, 64, 0).decode(errors="replace").strip()
         if text.isdigit() and int(text) != os.getpid():
             try:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any
 
 from memcli.models import Record, content_hash
 from memcli.services.consolidate.ops import Op
+from memcli.store.journal import Journal
 from memcli.store import Store, derived
 
 MIN_OCCURRENCES = 3
@@ -78,7 +78,7 @@ def describe(cwd: str, commands: tuple[str, ...]) -> str:
     return f"In {place}: " + " → ".join(f"`{c}`" for c in commands)
 
 
-def apply(journal: Any, ops: list[Op], now: str) -> None:
+def apply(journal: Journal, ops: list[Op], now: str) -> None:
     for op in ops:
         extra = {k: v for k, v in op.extra.items() if k != "key"}
         metadata = {"kind": "procedure", **extra}

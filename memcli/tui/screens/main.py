@@ -223,7 +223,7 @@ class MainScreen(RecordActions, Screen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         record = self.current_record()
-        if record is not None and record.id is not None:
+        if record is not None and record.id:
             from memcli.tui.screens.detail import DetailScreen
 
             self.app.push_screen(DetailScreen(record.id))

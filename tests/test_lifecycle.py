@@ -325,3 +325,19 @@ def test_a_spool_line_with_an_absurd_time_is_skipped_and_counted(mem):
     report = mem.json("hook", "ingest")
     assert report["rejected"] == 1 and report["added"] == 2
     assert sorted(r["text"] for r in mem.json("list", "--source", "shell")) == ["echo after", "echo before"]
+
+
+def test_consolidation_hands_a_vector_backlog_to_the_background(mem, monkeypatch):
+    """A run holds the consolidation lock: it must not embed a big import inline first."""
+    from memcli.retrieve import embedding
+
+    spy = SpyEmbedder()
+    started: list[str] = []
+    monkeypatch.setenv("MEM_EMBED_MODEL", "spy/test")
+    monkeypatch.setitem(embedding._loaded, "spy/test", (spy, None))
+    monkeypatch.setattr("memcli.services.embedding.spawn_background", lambda store: started.append("reindex") or True)
+    for n in range(40):
+        mem("add", f"note number {n} about the allotment")
+    report = mem.json("consolidate", "--offline")
+    assert spy.seen == [] and started == ["reindex"]
+    assert any("in the background" in note for note in report["notes"])

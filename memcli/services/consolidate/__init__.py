@@ -100,7 +100,7 @@ def run(store: Store, *, settings: Any = None, dry_run: bool = False, max_tokens
             client = extract.client_for(store, settings, report.run_id)
         if not dry_run:
             _mark_abandoned(store, now)
-        embedder = _embed_pending(store, say)
+        embedder = _embedder(store, say, report)
         run_id = report.run_id or ""  # "" only for a dry run, which records nothing
         if not dry_run:
             with store.transaction():
@@ -160,15 +160,16 @@ def reap_abandoned(store: Store) -> int:
         return 0  # someone holds the lock: its run is alive
 
 
-def _embed_pending(store: Store, say: Progress) -> Any:
-    from memcli.retrieve import embedding
+def _embedder(store: Store, say: Progress, report: RunReport) -> Any:
+    """The embedder for near-duplicates and reconciliation. A backlog is not embedded here (a
+    run holds the consolidation lock: an import of 50k turns must not keep it for an hour): it
+    goes to the background embedder, and what is not embedded yet waits for the next run."""
+    from memcli.services.embedding import prepare
 
-    say("Consolidating: embedding new memories")
-    embedder, _ = embedding.load_embedder()
-    if embedder is None or embedding.usable(store, embedder) is not None:
-        return None
-    embedding.embed_pending(store, embedder)
-    return embedder
+    say("Consolidating: checking vectors")
+    upkeep = prepare(store)
+    report.notes.extend(upkeep.notices)
+    return upkeep.embedder
 
 
 def undo(store: Store, run_id: str) -> int:

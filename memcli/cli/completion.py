@@ -23,7 +23,7 @@ app, completion_app = common.command_group(
     "Example: mem completion install",
 )
 
-SHELLS = ("bash", "zsh", "fish")
+from memcli.shell.install import SHELLS
 SCRIPTS = Path(__file__).resolve().parent / "completions"
 
 # At each TAB the shell runs `mem` once; candidates come back one a line ("value<TAB>help" for fish).
@@ -83,21 +83,15 @@ def script(shell: str) -> str:
 
 
 def _check(shell: str) -> str:
-    from memcli.errors import MemError
+    from memcli.shell.install import check_shell
 
-    if shell not in SHELLS:
-        raise MemError(f"unknown shell {shell!r}", f"use one of: {', '.join(SHELLS)}")
-    return shell
+    return check_shell(shell)
 
 
 def _detect() -> str:
-    from memcli.errors import MemError
+    from memcli.shell.install import detect_shell
 
-    name = os.path.basename(os.environ.get("SHELL", ""))
-    if name not in SHELLS:
-        raise MemError(f"cannot tell which shell to use from SHELL={os.environ.get('SHELL', '')!r}",
-                       f"name it: mem completion install {'|'.join(SHELLS)}")
-    return name
+    return detect_shell("mem completion install")
 
 
 def _xdg(var: str, fallback: str) -> Path:

@@ -26,12 +26,13 @@ def check_shell(shell: str) -> str:
     return shell
 
 
-def detect_shell() -> str:
-    """The user's login shell from $SHELL, when it is one we support."""
+def detect_shell(command: str = "mem hook install") -> str:
+    """The user's login shell from $SHELL, when it is one we support (`command` is named in the
+    hint for when it is not)."""
     name = os.path.basename(os.environ.get("SHELL", ""))
     if name not in SHELLS:
         raise MemError(f"cannot tell which shell to use from SHELL={os.environ.get('SHELL', '')!r}",
-                       f"name it: mem hook install {'|'.join(SHELLS)}")
+                       f"name it: {command} {'|'.join(SHELLS)}")
     return name
 
 

@@ -107,9 +107,14 @@ def strengthen(store: Store, ids: list[int], boost: float = 1.0) -> None:
         pass
 
 
+MAX_LIMIT = 10_000_000
+
+
 def recent(store: Store, filters: Filters | None = None, limit: int = 20, offset: int = 0) -> list[Record]:
     if limit < 1:
         raise MemError(f"--limit must be at least 1 (got {limit})", "ask for one or more")
+    if limit > MAX_LIMIT:
+        raise MemError(f"--limit must be at most {MAX_LIMIT:,} (got {limit})", "ask for fewer")
     return records.list_recent(store, filters or Filters(), limit, offset)
 
 

@@ -40,6 +40,8 @@ def check_text(text: str, what: str = "the text") -> str:
     except UnicodeEncodeError as exc:
         raise MemError(f"{what} is not valid Unicode (an undecodable byte at position {exc.start})",
                        "pass UTF-8 text, e.g. convert it with iconv -t utf-8") from None
+    if "\x00" in text:  # SQLite's text functions stop at a NUL: it would cut the memory short
+        raise MemError(f"{what} holds a NUL character (binary data?)", "pass text, not a binary file")
     return text
 
 

@@ -89,7 +89,7 @@ def export_jsonl(store: Store, out: IO[str], *, types: Sequence[str] = (), since
 def check_header(text: str) -> dict[str, Any]:
     try:
         header = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         header = None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise MemError(f"not a mem export: the first line is not a {FORMAT} header",
@@ -190,6 +190,8 @@ def import_jsonl(store: Store, lines: Iterable[str]) -> dict[str, int]:
                 data = json.loads(text)
             except ValueError as exc:
                 raise MemError(f"line {number}: not JSON ({exc})", "is the file complete?") from None
+            except RecursionError:
+                raise MemError(f"line {number}: nested too deeply to be an export line", "is the file a mem export?") from None
             if not isinstance(data, dict):
                 raise MemError(f"line {number}: not a JSON object", "is the file a mem export?")
             try:
@@ -210,12 +212,16 @@ def import_jsonl(store: Store, lines: Iterable[str]) -> dict[str, int]:
 
 def read_lines(path: str) -> Iterable[str]:
     """The lines of an export file ('-': stdin), streamed, as UTF-8."""
+    import io
     import sys
 
+    from memcli.readers import ReadError
+    from memcli.readers.bounds import open_regular
+
     try:
-        stream = sys.stdin if path == "-" else open(path, encoding="utf-8", newline="")
-    except OSError as exc:
-        raise MemError(f"cannot read {path}: {exc.strerror}", "give the path of a file made by mem export") from None
+        stream = sys.stdin if path == "-" else io.TextIOWrapper(open_regular(Path(path)), encoding="utf-8", newline="")
+    except ReadError as exc:  # a named pipe or a device is never opened: it could block forever
+        raise MemError(f"cannot read {path}: {exc}", "give the path of a file made by mem export") from None
     try:
         yield from stream
     except UnicodeDecodeError:

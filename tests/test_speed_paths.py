@@ -1,0 +1,63 @@
+"""Search whose work is bounded at any size: the same hits a person needs, from a bounded cut.
+
+The bounds (fts.SCORED, SAMPLE, SCAN) are made tiny here so that a few dozen memories behave as
+millions would: a query scores only a slice of its matches, and the slices still hold what
+matters (an old memory with every word of the query, a filtered memory far behind newer ones).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from memcli.retrieve import fts
+
+
+@pytest.fixture
+def tiny_bounds(monkeypatch):
+    monkeypatch.setattr(fts, "SCORED", 5)
+    monkeypatch.setattr(fts, "SAMPLE", 20)
+    monkeypatch.setattr(fts, "SCAN", 40)
+
+
+def ids(hits):
+    return [hit["id"] for hit in hits]
+
+
+def test_an_old_memory_with_every_word_is_found_behind_many_newer_matches(mem, tiny_bounds, monkeypatch):
+    monkeypatch.setattr(fts, "COMMON_SHARE", 1.0)  # no word counts as common: BM25 ranks the slices
+    old = mem.json("add", "Booked the night train to Lisbon for the conference")["id"]
+    for i in range(15):
+        mem("add", f"Lisbon photo number {i} from the old town")
+        mem("add", f"The train was late again, day {i}")
+    hits = mem.json("search", "train Lisbon")
+    assert hits[0]["id"] == old
+    assert hits[0]["signals"]["evidence"] == "lexical"
+
+
+def test_a_query_of_only_common_words_puts_memories_with_all_of_them_first(mem, tiny_bounds, monkeypatch):
+    monkeypatch.setattr(fts, "COMMON_SHARE", 0.0)  # every word is common: matches come newest first
+    monkeypatch.setattr(fts, "COMMON_DOCS", 0)
+    for i in range(10):
+        mem("add", f"Coffee number {i} today")
+        mem("add", f"The market was busy, stall {i}")
+    both = mem.json("add", "Coffee with Ana at the market")["id"]
+    for i in range(10, 20):
+        mem("add", f"Coffee number {i} today")
+    hits = mem.json("search", "coffee market", "-k", "5")
+    assert hits[0]["id"] == both
+    assert all("coffee" in h["text"].lower() or "market" in h["text"].lower() for h in hits)
+
+
+def test_a_filter_finds_its_memory_far_behind_newer_matches(mem, tiny_bounds):
+    fact = mem.json("add", "The spare key for the shed is under the blue pot", "--type", "semantic")["id"]
+    for i in range(25):
+        mem("add", f"Opened the shed to get tool {i}")
+    hits = mem.json("search", "shed", "--type", "semantic")
+    assert ids(hits) == [fact]
+
+
+def test_words_found_nowhere_find_nothing_whatever_the_bounds(mem, tiny_bounds):
+    for i in range(12):
+        mem("add", f"Walked the dog, walk {i}")
+    assert mem.json("search", "zebra quantum") == []
+    assert "No memories found." in mem("search", "zebra quantum").stdout

@@ -128,7 +128,7 @@ def lexical(store: Store, terms: Terms | list[str], filters: Filters, limit: int
         complete = small and _count(store, "search_fts", expression, deep + 1) <= deep  # all were scored
         if not complete:
             start = _nth_newest(store, "search_fts", expression, SCAN)
-            rows = store.execute(
+            rows = [*rows, *store.execute(
                 f"""
                 SELECT r.id, -bm25(search_fts, {weights}) AS score
                 FROM search_fts CROSS JOIN records r ON r.id = search_fts.rowid
@@ -136,7 +136,9 @@ def lexical(store: Store, terms: Terms | list[str], filters: Filters, limit: int
                 ORDER BY bm25(search_fts, {weights}) LIMIT ?
                 """,
                 [expression, start, *params, limit],
-            ).fetchall()
+            ).fetchall()]
+            best = {row[0]: row[1] for row in rows}  # the slices' hits and the look-again's, once each
+            return sorted(best.items(), key=lambda pair: -pair[1])[:limit]
     return [(row[0], row[1]) for row in rows]
 
 

@@ -60,4 +60,4 @@ def test_words_found_nowhere_find_nothing_whatever_the_bounds(mem, tiny_bounds):
     for i in range(12):
         mem("add", f"Walked the dog, walk {i}")
     assert mem.json("search", "zebra quantum") == []
-    assert "No memories found." in mem("search", "zebra quantum").stdout
+    assert "No memories found." in mem("search", "zebra quantum").stderr  # piped: the message on stderr

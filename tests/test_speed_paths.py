@@ -61,3 +61,28 @@ def test_words_found_nowhere_find_nothing_whatever_the_bounds(mem, tiny_bounds):
         mem("add", f"Walked the dog, walk {i}")
     assert mem.json("search", "zebra quantum") == []
     assert "No memories found." in mem("search", "zebra quantum").stderr  # piped: the message on stderr
+
+
+def test_stats_and_doctor_show_the_backlog_with_the_time_it_should_take(mem, mem_home, monkeypatch):
+    import numpy as np
+
+    from memcli.store import open_db, vectors
+
+    monkeypatch.setenv("MEM_EMBED_MODEL", "default")  # an embedder is configured (never loaded here)
+    assert mem.json("stats")["backlog"] == {"records": 0, "rate_per_s": None, "eta_s": 0}
+    for i in range(4):
+        mem("add", f"first batch {i}")
+    store = open_db(mem_home / "mem.db")
+    with store.transaction():
+        vectors.ensure_table(store, "test/fake", 4)
+    vectors.write(store, vectors.pending(store, 10), np.ones((4, 4), dtype=np.float32), seconds=2.0)  # 2 per second
+    store.close()
+    for i in range(240):
+        mem("add", f"waiting {i}")
+    backlog = mem.json("stats")["backlog"]
+    assert backlog == {"records": 240, "rate_per_s": 2.0, "eta_s": 120}
+    assert "backlog: 240 memories waiting to be embedded, about 2 min at 2.0/s" in mem("stats").stdout
+    assert "240 memories waiting to be embedded, about 2 min at 2.0/s" in mem("doctor").stdout
+    assert mem.json("doctor")["backlog"]["eta_s"] == 120
+    monkeypatch.setenv("MEM_EMBED_MODEL", "none")
+    assert mem.json("stats")["backlog"] is None and "backlog" not in mem("stats").stdout

@@ -41,6 +41,8 @@ def _answers(llm: dict[str, Any]) -> str:
 
 
 def _print(report: dict[str, Any], found: list[str]) -> None:
+    from memcli.services.stats import describe_backlog
+
     db, llm = report["db"], report["llm"]
     rows = [
         ("mem", f"{report['version']} on Python {report['python']}"),
@@ -52,6 +54,8 @@ def _print(report: dict[str, Any], found: list[str]) -> None:
         ("embedder", report["embedder"]),
         ("model", llm["model"] or "none (mem ask answers offline; set one: mem config set llm.model ollama/llama3.2)"),
     ]
+    if report["backlog"] is not None:
+        rows.insert(-1, ("backlog", describe_backlog(report["backlog"]) or "none: every memory is embedded"))
     if llm["model"]:
         rows.append(("api base", llm["api_base"] or "provider default"))
         rows.append(("answers", _answers(llm)))

@@ -14,7 +14,7 @@ def stats(json_: common.JsonFlag = False) -> None:
 
     Example: mem stats --json
     """
-    from memcli.services.stats import collect
+    from memcli.services.stats import collect, describe_backlog
 
     data = collect(common.store())
     if json_:
@@ -30,8 +30,10 @@ def stats(json_: common.JsonFlag = False) -> None:
     print(f"  schema v{db['schema_version']}, SQLite {db['sqlite_version']} via {db['sqlite_module']}, sqlite-vec {vec}")
     vec = data["vectors"]
     if vec["model"]:
-        waiting = f", {vec['pending']:,} waiting" if vec["pending"] else ""
-        print(f"  vectors: {vec['count']:,} by {vec['model']} ({vec['dim']} dimensions){waiting}")
+        print(f"  vectors: {vec['count']:,} by {vec['model']} ({vec['dim']} dimensions)")
+    waiting = describe_backlog(data["backlog"])
+    if waiting:
+        print(f"  backlog: {waiting}")
     llm = data["llm"]
     if llm["calls"]:
         cost = f", ${llm['cost_usd']:.4f}" if llm["cost_usd"] is not None else ""

@@ -8,6 +8,7 @@ and reports problems as notices instead of printing them.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable
 
 from memcli.errors import MemError
@@ -77,7 +78,9 @@ def embed_pending(store: Store, embedder: Any, *, on_progress: Callable[[int, in
         rows = vectors.pending(store, min(batch, total - done))
         if not rows:
             break
-        vectors.write(store, rows, embedder.embed_documents([document_text(row) for row in rows]))
+        started = time.perf_counter()
+        embedded = embedder.embed_documents([document_text(row) for row in rows])
+        vectors.write(store, rows, embedded, seconds=time.perf_counter() - started)  # the rate, for ETAs
         done += len(rows)
         if on_progress:
             on_progress(done, total)

@@ -108,7 +108,8 @@ def lexical(store: Store, terms: Terms | list[str], filters: Filters, limit: int
     small = _count(store, "search_fts", expression, SCORED + 1) <= SCORED
     if not terms.ranked and not small:
         return _newest(store, terms.words, filters, limit)
-    slices = [(expression, _nth_newest(store, "search_fts", expression, SCORED) if not small else 0, None)]
+    slices: list[tuple[str, int, int | None]] = [
+        (expression, _nth_newest(store, "search_fts", expression, SCORED) if not small else 0, None)]
     if slices[0][1] and len(terms.words) > 1:
         older = slices[0][1]
         slices.append((everything, _nth_newest(store, "search_fts", everything, SCORED, below=older), older))

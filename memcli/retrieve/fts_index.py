@@ -116,7 +116,7 @@ def neighbours(store: Store, ids: list[int]) -> dict[int, list[tuple[int, int]]]
     found: dict[int, list[tuple[int, int]]] = {i: [] for i in ids}
     if not ids:
         return found
-    member = "type = 'episodic' AND source != 'consolidate'"
+    member = "+type = 'episodic' AND source != 'consolidate'"  # + : look up by id or session, never scan by type
     sessions = [row[0] for row in store.execute(
         f"SELECT DISTINCT session FROM records WHERE id IN ({','.join('?' * len(ids))}) "
         f"AND session IS NOT NULL AND {member}", ids)]

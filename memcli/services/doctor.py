@@ -20,6 +20,7 @@ PROBE_TOKENS = 30
 
 def collect(store: Store, *, probe: bool = True) -> dict[str, Any]:
     from memcli.embed.registry import configured_name
+    from memcli.services.stats import backlog
 
     db = info.file_info(store)
     return {
@@ -28,6 +29,7 @@ def collect(store: Store, *, probe: bool = True) -> dict[str, Any]:
         "config_path": str(paths.config_path()),
         "db": {**db, "schema_expected": SCHEMA_VERSION},
         "embedder": configured_name(),
+        "backlog": backlog(store),
         "llm": llm_status(store, probe=probe),
     }
 

@@ -72,8 +72,12 @@ def pending(store: Store, limit: int) -> list[Any]:
     ).fetchall()
 
 
-def write(store: Store, rows: Sequence[Any], vectors: "np.ndarray") -> None:
-    """Store vectors for `rows` (records in id order) and move the high-water mark past them."""
+RATE = "embed.rate"  # texts per second measured here, smoothed: the backlog's ETA
+
+
+def write(store: Store, rows: Sequence[Any], vectors: "np.ndarray", seconds: float | None = None) -> None:
+    """Store vectors for `rows` (records in id order) and move the high-water mark past them.
+    `seconds`: how long the embedder took, kept as the embedding rate for the backlog's ETA."""
     import numpy as np
 
     if not len(rows):
@@ -87,6 +91,15 @@ def write(store: Store, rows: Sequence[Any], vectors: "np.ndarray") -> None:
              for row, vec in fresh],
         )
         meta.put(store, "embed.last_id", str(max(mark, rows[-1]["id"])))
+        if seconds and seconds > 0:  # smoothed: one slow batch (a long note) does not swing the ETA
+            measured, before = len(rows) / seconds, rate(store)
+            meta.put(store, RATE, f"{measured if before is None else 0.7 * before + 0.3 * measured:.3f}")
+
+
+def rate(store: Store) -> float | None:
+    """Texts per second the embedder managed here (smoothed), or None if never measured."""
+    value = meta.get(store, RATE)
+    return float(value) if value else None
 
 
 def count(store: Store) -> int:

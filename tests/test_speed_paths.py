@@ -86,3 +86,54 @@ def test_stats_and_doctor_show_the_backlog_with_the_time_it_should_take(mem, mem
     assert mem.json("doctor")["backlog"]["eta_s"] == 120
     monkeypatch.setenv("MEM_EMBED_MODEL", "none")
     assert mem.json("stats")["backlog"] is None and "backlog" not in mem("stats").stdout
+
+
+# --- `mem add` without the CLI framework ---------------------------------------------------------
+
+ADDS = [
+    ["add", "Renewed my passport", "--at", "2024-05-01T10:00"],
+    ["add", "Dentist", "is", "Dr", "Lee", "--type", "semantic", "--tag", "health", "--tag", "people", "--at", "2024-04-01"],
+    ["add", "--type=procedural", "Use git rebase -i to squash", "--at=2024-05-02T08:00", "--json"],
+    ["add", "Dentist is Dr Lee", "--type", "semantic"],  # already stored: said so, not stored twice
+    ["add", "-t", "semantic", "Dentist is Dr Lee", "--json"],
+    ["add", "A bad type", "--type", "opinion"],  # one line on stderr, exit 2
+    ["add", "A bad date", "--at", "the day after never"],
+    ["add", "From a script", "--source", "cron", "--at", "2024-05-03T07:00"],
+]
+
+
+def test_the_fast_add_stores_and_prints_what_the_typer_command_does(tmp_path, monkeypatch):
+    import json
+
+    from memcli.cli import app
+    from tests.conftest import Mem, run_mem
+
+    def same(text: str) -> object:  # JSON without the moment it was stored
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return text
+        return {key: value for key, value in data.items() if key != "created_at"}
+
+    typer_home, fast_home = tmp_path / "typer", tmp_path / "fast"
+    for args in ADDS:
+        monkeypatch.setenv("MEM_HOME", str(typer_home))
+        slow = Mem().runner.invoke(app, args)
+        fast = run_mem(*args, env={"MEM_HOME": str(fast_home)})
+        assert (fast.returncode, same(fast.stdout.decode())) == (slow.exit_code, same(slow.stdout)), args
+        assert fast.stderr.decode() == slow.stderr, args
+    rows = {}
+    for home in (typer_home, fast_home):
+        monkeypatch.setenv("MEM_HOME", str(home))
+        rows[home] = [same(json.dumps(row)) for row in Mem().json("list", "--all")]
+    assert rows[fast_home] == rows[typer_home] and len(rows[fast_home]) == 4
+
+
+@pytest.mark.parametrize("args", [
+    ["add"], ["add", "-"], ["add", "x", "--help"], ["add", "--", "-x"], ["add", "x", "--type", "a", "--type", "b"],
+    ["add", "x", "--unknown"], ["add", "x", "--at"], ["add", "x", "-tsemantic"], ["search", "x"],
+])
+def test_other_shapes_go_to_the_typer_command(args):
+    from memcli.cli import fast
+
+    assert fast.run(args) is None

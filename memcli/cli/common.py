@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any, Iterable, List, Optional
 
 import typer
 from typing import Annotated
 
+from memcli.cli.output import emit_json, short_time  # noqa: F401 (shared with the fast path)
 from memcli.models import RECORD_TYPES
 from memcli.services import Store, open_store
 
@@ -61,23 +61,10 @@ def print_notices(notices: Iterable[str]) -> None:
         print(f"Note: {notice}", file=sys.stderr)
 
 
-def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
 def console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False)
-
-
-def short_time(stamp: str | None) -> str:
-    """A stored UTC time shown in local time, to the minute."""
-    if not stamp:
-        return ""
-    from memcli.timeparse import from_db
-
-    return from_db(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import List, Optional
 
 import typer
@@ -13,15 +12,6 @@ from memcli.errors import MemError
 from memcli.models import RECORD_TYPES
 
 app = common.typer_app()
-
-
-def _read_stdin() -> str:
-    try:
-        return sys.stdin.buffer.read().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MemError("stdin is not UTF-8 text", "convert it, e.g. with iconv -t utf-8") from exc
-    except (OSError, ValueError) as exc:
-        raise MemError(f"cannot read stdin: {exc}", "pass the text as arguments instead") from exc
 
 
 @app.command("add")
@@ -39,35 +29,9 @@ def add(
 
     Example: mem add "Dentist is Dr Lee, Elm St" --type semantic --tag health
     """
-    from memcli.services.remember import build_record, remember
-    from memcli.services import StoreBusy
-    from memcli.timeparse import parse_when, to_db
+    from memcli.cli import adding
 
-    words = text or []
-    if words in ([], ["-"]):
-        if not words and sys.stdin.isatty():
-            raise MemError("nothing to remember", "give the text as arguments or pipe it on stdin")
-        body = _read_stdin()
-    else:
-        body = " ".join(words)
-    observed_at = to_db(parse_when(at)) if at else None
-    record = build_record(body, type_, observed_at=observed_at, source=source, tags=tag or ())
-    try:
-        result = remember(common.store(), record)
-    except StoreBusy as busy:  # never lose what was typed: keep it for the next command
-        from memcli.services import pending
-
-        kept = pending.save(record)
-        if json_:
-            common.emit_json({**record.to_json(created=False), "pending": str(kept)})
-        print(f"{busy.message}; kept the memory in {kept}: the next mem command stores it", file=sys.stderr)
-        return
-    if json_:
-        common.emit_json(result.record.to_json(created=result.created))
-    elif result.created:
-        print(f"Stored #{result.record.id} ({result.record.type}, {common.short_time(result.record.observed_at)})")
-    else:
-        print(f"Already stored as #{result.record.id}")
+    adding.add(text or [], type_, tag or (), at, source, json_)
 
 
 @app.command("show")

@@ -8,7 +8,6 @@ import typer
 from typing import Annotated
 
 from memcli.cli import common
-from memcli.errors import MemError
 from memcli.models import RECORD_TYPES
 
 app = common.typer_app()

@@ -71,8 +71,9 @@ def embed_pending(store: Store, embedder: Any, *, on_progress: Callable[[int, in
         total = min(total, limit)
     if total == 0:
         return 0
-    with store.transaction():
-        vectors.ensure_table(store, embedder.name, embedder.dim)
+    if vectors.model(store) is None:
+        with store.transaction():
+            vectors.ensure_table(store, embedder.name, embedder.dim, center=_typical_vector(store, embedder))
     done = 0
     while done < total:
         rows = vectors.pending(store, min(batch, total - done))
@@ -91,8 +92,16 @@ def reindex(store: Store, embedder: Any, on_progress: Callable[[int, int], None]
     """Drop every vector and embed all records again with `embedder`."""
     if embedder is None:
         raise MemError("no embedder is configured (embed.model = none)", "set embed.model, e.g. default")
+    center = _typical_vector(store, embedder)
     with store.transaction():
         vectors.drop(store)
-        vectors.ensure_table(store, embedder.name, embedder.dim)
+        vectors.ensure_table(store, embedder.name, embedder.dim, center=center)
     embed_pending(store, embedder, on_progress=on_progress)
     return vectors.count(store)
+
+
+def _typical_vector(store: Store, embedder: Any) -> bytes:
+    """The centre for sign bits: the mean of the relevance background, everyday passages."""
+    from memcli.retrieve import relevance
+
+    return relevance.background(store, embedder).mean(axis=0).astype("float32").tobytes()

@@ -37,7 +37,7 @@ from memcli.store.schema_version import SCHEMA_VERSION
 FORMAT = "memcli-export"
 VERSION = 1
 JSON_COLUMNS = {"records": ("tags", "metadata"), "events": ("detail",), "consolidation_runs": ("counts",)}
-EMBED_META = ("embed.model", "embed.dim", "embed.last_id")
+EMBED_META = ("embed.model", "embed.dim", "embed.last_id", "embed.center")
 LOCAL_META = ("search.", "spool:", "embed.", "relevance.")  # embed.* travels with the vectors, or not at all
 WHOLE_STORE = ("meta", "consolidation_runs", "run_journal", "llm_calls", "tombstones")  # not in filtered exports
 
@@ -154,6 +154,13 @@ class _Importer:
                            "export again with mem export") from None
         self.counts["vector"] += 1
 
+    def _center(self) -> bytes | None:
+        """The sign bits' centre the export carried (older exports have none: the bits use zeros)."""
+        try:
+            return base64.b64decode(self.embed.get("embed.center") or "", validate=True) or None
+        except binascii.Error:
+            return None
+
     def prepare_vectors(self, number: int = 0) -> bool:
         """Create the vector table for the export's model, once. False: vectors are skipped."""
         if self.vectors_ready is None:
@@ -167,7 +174,8 @@ class _Importer:
                 return False
             from memcli.store import vectors  # numpy: only when vectors come along
 
-            vectors.ensure_table(self.store, self.embed["embed.model"], int(self.embed.get("embed.dim") or 0))
+            vectors.ensure_table(self.store, self.embed["embed.model"], int(self.embed.get("embed.dim") or 0),
+                                 center=self._center())
             meta.put(self.store, "embed.last_id", self.embed.get("embed.last_id", "0"))
             self.vectors_ready = True
         return self.vectors_ready

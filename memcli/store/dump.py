@@ -25,8 +25,8 @@ TABLES: dict[str, str] = {
     "tombstones": "source, source_ref",
 }
 # Rebuilt (ranking index, records_fts by its triggers) or carried separately (vectors).
-DERIVED = {"records_fts", "search_fts", "session_fts", "sessions", "record_vectors", "_sqlite_migrations"}
-VECTORS = "record_vectors"  # memcli.store.vectors.TABLE, named here to keep numpy out of export
+DERIVED = {"records_fts", "search_fts", "session_fts", "sessions", "record_signs", "record_embeddings",
+           "_sqlite_migrations"}
 # Tables that only hold rows about records: a filtered export keeps the rows of exported records.
 PER_RECORD = {"provenance": ("derived_id", "source_id"), "events": ("record_id",), "consolidated": ("record_id",)}
 
@@ -82,8 +82,8 @@ def rows(store: Store, table: str, selection: tuple[str, list[Any]] | None = Non
 
 def vector_rows(store: Store, selection: tuple[str, list[Any]] | None = None) -> Iterator[tuple[int, bytes]]:
     where, params = ("1", []) if selection is None else (
-        f"rowid IN (SELECT id FROM records WHERE {selection[0]})", list(selection[1]))
-    for row in store.execute(f"SELECT rowid, embedding FROM {VECTORS} WHERE {where} ORDER BY rowid", params):
+        f"id IN (SELECT id FROM records WHERE {selection[0]})", list(selection[1]))
+    for row in store.execute(f"SELECT id, embedding FROM record_embeddings WHERE {where} ORDER BY id", params):
         yield row[0], bytes(row[1])
 
 
@@ -111,8 +111,9 @@ def insert_vector(store: Store, record_id: int, embedding: bytes) -> None:
     row = store.execute("SELECT type, observed_at FROM records WHERE id = ?", (record_id,)).fetchone()
     if row is None:
         raise LookupError(record_id)
-    store.execute(f"INSERT INTO {VECTORS} (rowid, embedding, type, observed_at) VALUES (?, ?, ?, ?)",
-                  (record_id, embedding, row[0], row[1]))
+    from memcli.store import vectors  # no numpy: sign bits are computed by sqlite-vec
+
+    vectors.insert(store, record_id, embedding, row[0], row[1])
 
 
 def for_reading(store: Store, where: str, params: Sequence[Any]) -> Iterator[Any]:

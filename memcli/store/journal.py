@@ -89,5 +89,4 @@ def undo(store: Store, run_id: str) -> int:
 
 
 def _forget_vector(store: Store, record_id: int) -> None:
-    if vectors.model(store) is not None:
-        store.execute(f"DELETE FROM {vectors.TABLE} WHERE rowid = ?", (record_id,))
+    vectors.remove(store, [record_id])

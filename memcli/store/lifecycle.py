@@ -1,8 +1,8 @@
 """Queries that change a record's life: release, restore, supersede, purge, and history.
 
 Purge is the only operation that deletes: the row, its FTS entry (then an FTS `optimize`, so
-no old segment keeps its tokens), its vector (zeroed first: vec0 marks deleted slots but keeps
-their bytes) and its provenance links. The caller turns `secure_delete` on and checkpoints.
+no old segment keeps its tokens), its vector and sign bits (zeroed first: see vectors.remove)
+and its provenance links. The caller turns `secure_delete` on and checkpoints.
 """
 
 from __future__ import annotations
@@ -141,11 +141,7 @@ def purge(store: Store, ids: Sequence[int]) -> None:
     if not ids:
         return
     marks = _marks(ids)
-    made_with = vectors.model(store)
-    if made_with is not None:
-        zero = bytes(4 * made_with[1])
-        store.execute(f"UPDATE {vectors.TABLE} SET embedding = ? WHERE rowid IN ({marks})", [zero, *ids])
-        store.execute(f"DELETE FROM {vectors.TABLE} WHERE rowid IN ({marks})", list(ids))
+    vectors.remove(store, ids, zero=True)
     store.execute(
         f"INSERT OR IGNORE INTO tombstones (source, source_ref, purged_at) SELECT source, source_ref, "
         f"strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM records WHERE id IN ({marks}) AND source_ref IS NOT NULL",

@@ -2,4 +2,4 @@
 up-to-date database never imports sqlite-utils (about 100 ms). A test checks it equals the
 number of migrations."""
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8

@@ -288,7 +288,6 @@ def m007_ids_only_grow(db: Database) -> None:
 def m008_vectors_in_two_parts(db: Database) -> None:
     """One float vec0 table becomes exact float vectors (a plain table) plus a vec0 table of sign
     bits: KNN over 1M records reads 48 MB of bits instead of 1.5 GB of floats (store/vectors.py)."""
-    import base64
 
     from memcli.store import vectors
 

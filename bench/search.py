@@ -64,7 +64,8 @@ def environment(db: Path, mode: str, code: Path, home: str) -> dict[str, str]:
 
 
 def records_in(db: Path, env: dict[str, str]) -> int:
-    done = subprocess.run([sys.executable, "-m", "memcli", "stats", "--json"], env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "memcli", "stats", "--json"], env=env, capture_output=True, text=True,
+                          cwd=env["MEM_HOME"])
     if done.returncode != 0:
         sys.exit(done.stderr)
     return int(json.loads(done.stdout)["records"])
@@ -76,15 +77,15 @@ def measure(db: Path, mode: str, runs: int, code: Path) -> dict[str, object]:
         count = records_in(db, env)
         queries = [QUERIES[i % len(QUERIES)] for i in range(runs)]
         command = [sys.executable, "-m", "memcli", "search"]
-        subprocess.run([*command, "warm the page cache"], env=env, capture_output=True)
+        subprocess.run([*command, "warm the page cache"], env=env, capture_output=True, cwd=home)
         cold = []
         for query in queries:
             started = time.perf_counter()
-            done = subprocess.run([*command, query, "-k", "10"], env=env, capture_output=True)
+            done = subprocess.run([*command, query, "-k", "10"], env=env, capture_output=True, cwd=home)
             cold.append((time.perf_counter() - started) * 1000)
             if done.returncode != 0:
                 sys.exit(done.stderr.decode())
-        done = subprocess.run([sys.executable, "-c", IN_PROCESS, json.dumps(queries)], env=env,
+        done = subprocess.run([sys.executable, "-c", IN_PROCESS, json.dumps(queries)], env=env, cwd=home,
                               capture_output=True, text=True)
         if done.returncode != 0:
             sys.exit(done.stderr)

@@ -54,7 +54,9 @@ ADD_FORBIDDEN = [*WRITE_PATH_FORBIDDEN, "typer", "click", "rich"]
 @pytest.mark.parametrize("args, forbidden", [
     (["add", "a note"], ADD_FORBIDDEN),
     (["add", "dated", "--at", "2024-01-01T10:00", "--tag", "x", "--json"], ADD_FORBIDDEN),
-    (["search", "note"], SEARCH_FORBIDDEN),
+    (["search", "note"], [*SEARCH_FORBIDDEN, "typer", "click"]),  # plain words and -k: cli/fast.py too
+    (["search", "note", "-k", "3", "--json"], [*SEARCH_FORBIDDEN, "typer", "click"]),
+    (["search", "note", "--type", "semantic"], SEARCH_FORBIDDEN),
     (["list"], WRITE_PATH_FORBIDDEN),
 ])
 def test_common_commands_import_nothing_heavy(mem, args, forbidden):

@@ -131,9 +131,50 @@ def test_the_fast_add_stores_and_prints_what_the_typer_command_does(tmp_path, mo
 
 @pytest.mark.parametrize("args", [
     ["add"], ["add", "-"], ["add", "x", "--help"], ["add", "--", "-x"], ["add", "x", "--type", "a", "--type", "b"],
-    ["add", "x", "--unknown"], ["add", "x", "--at"], ["add", "x", "-tsemantic"], ["search", "x"],
+    ["add", "x", "--unknown"], ["add", "x", "--at"], ["add", "x", "-tsemantic"],
+    ["search"], ["search", "--help"], ["search", "x", "--type", "semantic"], ["search", "x", "-k"],
+    ["search", "x", "-k", "ten"], ["search", "x", "--explain"], ["search", "x", "-k", "2", "-k", "3"],
 ])
 def test_other_shapes_go_to_the_typer_command(args):
     from memcli.cli import fast
 
     assert fast.run(args) is None
+
+
+SEARCHES = [
+    ["search", "dentist"], ["search", "dentist", "-k", "1"], ["search", "Dr", "Lee", "--json"],
+    ["search", "zebra", "quantum"],  # nothing found: said on stderr, exit 0
+    ["search", "dentist", "-k", "0"],  # one line on stderr, exit 2
+    ["search", "!!!"],
+]
+
+
+def test_the_fast_search_prints_what_the_typer_command_does(tmp_path, monkeypatch):
+    import json
+
+    from memcli.cli import app
+    from tests.conftest import Mem, run_mem
+
+    def same(text: str) -> object:  # JSON without the moments of storing and of use
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return text
+        for hit in data:
+            for key in ("created_at", "last_used_at"):
+                hit.pop(key, None)
+        return data
+
+    typer_home, fast_home = tmp_path / "typer", tmp_path / "fast"
+    for home in (typer_home, fast_home):
+        monkeypatch.setenv("MEM_HOME", str(home))
+        Mem()("add", "Dentist is Dr Lee on Elm Street", "--type", "semantic", "--at", "2024-04-01")
+        Mem()("add", "Booked the dentist for a filling", "--at", "2024-05-02T08:00")
+        Mem()("add", "Lunch with Ana at the bakery", "--at", "2024-05-03T12:00")
+    for args in SEARCHES:
+        monkeypatch.setenv("MEM_HOME", str(typer_home))
+        slow = Mem().runner.invoke(app, args)
+        fast = run_mem(*args, env={"MEM_HOME": str(fast_home)})
+        assert (fast.returncode, same(fast.stdout.decode())) == (slow.exit_code, same(slow.stdout)), args
+        assert fast.stderr.decode() == slow.stderr, args
+    assert "#1" in run_mem("search", "dentist", env={"MEM_HOME": str(fast_home)}).stdout.decode()

@@ -112,3 +112,12 @@ def test_purged_bits_are_overwritten_in_the_index(mem, mem_home):
     assert store.execute(chunk, (chunk_id,)).fetchone()[0][offset * width:(offset + 1) * width] != bytes(width)
     mem("forget", str(ids[3]), "--purge", "--yes")
     assert store.execute(chunk, (chunk_id,)).fetchone()[0][offset * width:(offset + 1) * width] == bytes(width)
+
+
+def test_exact_cosines_for_chosen_records_skip_what_is_released(mem, mem_home):
+    store, ids = embedded(mem, mem_home)
+    query = unit(*(np.eye(DIM)[1] + 0.8))
+    found = dict(vectors.distances(store, query, [ids[1], ids[4]], Filters()))
+    assert set(found) == {ids[1], ids[4]} and found[ids[1]] < found[ids[4]]
+    mem("forget", str(ids[4]), "--yes")
+    assert [i for i, _ in vectors.distances(store, query, [ids[1], ids[4]], Filters())] == [ids[1]]

@@ -1,11 +1,12 @@
-"""`mem add` without typer or click, and what every command does before it runs.
+"""`mem add` and `mem search` without typer or click, and what every command does before it runs.
 
 Importing typer costs about twice a bare Python start, so `mem add TEXT` (run from scripts,
-editors and hooks, often many times) reads its own arguments when they have the plain shapes:
+editors and hooks, often many times) and `mem search WORDS [-k N] [--json]` read their own
+arguments when they have the plain shapes. For add:
 words, `--type/-t`, `--tag` (repeatable), `--at`, `--source` (each once; `--name=value` too) and
 `--json`. Anything else (stdin, `-`, `--`, `--help`, an unknown or repeated option, a value that
 looks like an option) returns None and goes to the typer command, which owns help, errors and
-completion. Both end in cli/adding.py, so they store and print the same.
+completion. Both paths end in cli/adding.py or cli/searching.py, so they do and print the same.
 """
 
 from __future__ import annotations
@@ -45,6 +46,26 @@ def parse_add(args: list[str]) -> dict[str, Any] | None:
     return {"words": words, "tags": values["tags"], "json_": json_, **single}
 
 
+def parse_search(args: list[str]) -> dict[str, Any] | None:
+    """Keyword arguments for searching.search from words, `-k N` and `--json`, else None."""
+    words: list[str] = []
+    found: dict[str, Any] = {}
+    rest = iter(args)
+    for arg in rest:
+        if arg == "--json" and "json_" not in found:
+            found["json_"] = True
+        elif arg == "-k" and "k" not in found:
+            value = next(rest, None)
+            if value is None or not value.isdigit():
+                return None
+            found["k"] = int(value)
+        elif arg.startswith("-"):
+            return None
+        else:
+            words.append(arg)
+    return {"words": words, **found} if words else None
+
+
 def report(error: MemError) -> None:
     text = error.message if not error.hint else f"{error.message}; {error.hint}"
     print(f"Error: {text}", file=sys.stderr)
@@ -71,16 +92,21 @@ def before_command(args: list[str]) -> None:
 
 def run(argv: list[str]) -> int | None:
     """The exit code when `argv` was served here, None when the typer app should serve it."""
-    if not argv or argv[0] != "add" or os.environ.get("_MEM_COMPLETE"):
+    if not argv or argv[0] not in ("add", "search") or os.environ.get("_MEM_COMPLETE"):
         return None
-    parsed = parse_add(argv[1:])
+    parsed = (parse_add if argv[0] == "add" else parse_search)(argv[1:])
     if parsed is None:
         return None
-    from memcli.cli import adding
-
     before_command(argv)
     try:
-        adding.add(**parsed)
+        if argv[0] == "add":
+            from memcli.cli import adding
+
+            adding.add(**parsed)
+        else:
+            from memcli.cli import searching
+
+            searching.search(**parsed)
     except MemError as error:
         report(error)
         return error.exit_code

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, List
+from typing import Annotated, List
 
 import typer
 
@@ -30,33 +30,7 @@ def search(
 
     Example: mem search passport renewal --since 2023 -k 5 --explain
     """
-    from memcli.services import recall
+    from memcli.cli import searching
 
-    store = common.store()
-    filters = common.make_filters(type_, since, until, tag, source, as_of=as_of, include_all=all_)
-    results = recall.search(store, " ".join(query), k=k, filters=filters)
-    common.print_notices(results.notices)
-    hits = results.hits
-    if json_:
-        common.emit_json(results.to_json())
-        return
-    if results.empty_store:
-        common.say_nothing(results.message or "")
-        return
-    common.print_records([(hit.record, hit.score) for hit in hits], " ".join(query))
-    if explain:
-        for hit in hits:
-            print(f"  #{hit.record.id}: {explain_line(hit.signals)}")
-
-
-def explain_line(signals: dict[str, Any]) -> str:
-    """A hit's signals as words: `lexical rank 1 (bm25 0.88); session 0.5; total 1.05`."""
-    parts = []
-    for name, value in signals.items():
-        if isinstance(value, dict):
-            rest = ", ".join(f"{key} {common.human(item)}" for key, item in value.items() if key != "rank")
-            rank = f" rank {value['rank']}" if value.get("rank") is not None else ""
-            parts.append(f"{name}{rank}" + (f" ({rest})" if rest else ""))
-        else:
-            parts.append(f"{name} {common.human(value)}")
-    return "; ".join(parts)
+    searching.search(query, k, types=type_, tags=tag, sources=source, since=since, until=until, as_of=as_of,
+                     include_all=all_, explain=explain, json_=json_)

@@ -71,8 +71,10 @@ def _normalised(values: dict[int, float]) -> dict[int, float]:
     return {key: value / top for key, value in values.items()} if top > 0 else {}
 
 
-def _dense(store: Store, embedder: Any, query: str, filters: Filters) -> Dense:
-    """Floored cosine per KNN hit, and the hit plus its session-window average."""
+def _dense(store: Store, embedder: Any, query: str, filters: Filters, lexical: list[int]) -> Dense:
+    """Floored cosine per KNN hit, and the hit plus its session-window average. The best
+    `lexical` candidates get their exact cosine too: a large store's KNN returns only
+    vectors.CANDIDATES hits, and fusion needs the dense score of what full text found."""
     from memcli.store import vectors
 
     query_vector = embedder.embed_query(query)
@@ -81,8 +83,11 @@ def _dense(store: Store, embedder: Any, query: str, filters: Filters) -> Dense:
         return Dense()
     cosines = {record_id: 1.0 - distance for record_id, distance in hits}
     floor, top = min(cosines.values()), max(cosines.values())
+    unseen = [record_id for record_id in lexical[:KNN_DEPTH] if record_id not in cosines]
+    for record_id, distance in vectors.distances(store, query_vector, unseen, filters):
+        cosines[record_id] = 1.0 - distance
     spread = max(top - floor, 1e-9)
-    base = {record_id: (cos - floor) / spread for record_id, cos in cosines.items()}
+    base = {record_id: max(0.0, (cos - floor) / spread) for record_id, cos in cosines.items()}
     combined = dict(base)
     # The window only matters near the top: below WINDOW_DEPTH the floored values are ~0.
     top_hits = sorted(base, key=lambda i: -base[i])[:WINDOW_DEPTH]
@@ -125,7 +130,7 @@ def search(store: Store, query: str, *, k: int = 10, filters: Filters | None = N
     terms = fts.discriminating(store, q.terms)
     lexical = dict(fts.lexical(store, terms, filters, dates=q.when is not None))
     sessions = fts.session_scores(store, terms)
-    dense = _dense(store, embedder, query, filters) if embedder is not None else Dense()
+    dense = _dense(store, embedder, query, filters, list(lexical)) if embedder is not None else Dense()
     evidence: dict[int, str] = {record_id: "lexical" for record_id in lexical}
     for record_id, cosine in dense.cosines.items():
         if cosine >= dense.floor:

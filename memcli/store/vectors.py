@@ -120,10 +120,17 @@ RATE = "embed.rate"  # texts per second measured here, smoothed: the backlog's E
 
 def insert(store: Store, record_id: int, embedding: bytes, type_: str, observed_at: str) -> None:
     """One record's float32 vector and its sign bits (inside the caller's transaction)."""
-    store.execute(f"INSERT INTO {EMBEDDINGS} (id, embedding) VALUES (?, ?)", (record_id, embedding))
-    if _signs_present(store):
-        store.execute(f"INSERT INTO {TABLE} (rowid, signs, type, observed_at) VALUES (?, {_QUANTISED}, ?, ?)",
-                      (record_id, embedding, center(store) or bytes(len(embedding)), type_, observed_at))
+    _insert_many(store, [(record_id, embedding, type_, observed_at)])
+
+
+def _insert_many(store: Store, rows: list[tuple[int, bytes, str, str]]) -> None:
+    store.conn.executemany(f"INSERT INTO {EMBEDDINGS} (id, embedding) VALUES (?, ?)",
+                           [(record_id, embedding) for record_id, embedding, _, _ in rows])
+    if rows and _signs_present(store):
+        middle = center(store) or bytes(len(rows[0][1]))
+        store.conn.executemany(
+            f"INSERT INTO {TABLE} (rowid, signs, type, observed_at) VALUES (?, {_QUANTISED}, ?, ?)",
+            [(record_id, embedding, middle, type_, observed_at) for record_id, embedding, type_, observed_at in rows])
 
 
 def write(store: Store, rows: Sequence[Any], vectors: "np.ndarray", seconds: float | None = None) -> None:
@@ -139,8 +146,7 @@ def write(store: Store, rows: Sequence[Any], vectors: "np.ndarray", seconds: flo
         if fresh and center(store) is None:
             mean = np.mean([vec for _, vec in fresh], axis=0).astype(np.float32)
             meta.put(store, CENTER, base64.b64encode(mean.tobytes()).decode("ascii"))
-        for row, vec in fresh:
-            insert(store, row["id"], vec.tobytes(), row["type"], row["observed_at"])
+        _insert_many(store, [(row["id"], vec.tobytes(), row["type"], row["observed_at"]) for row, vec in fresh])
         meta.put(store, "embed.last_id", str(max(mark, rows[-1]["id"])))
         if seconds and seconds > 0:  # smoothed: one slow batch (a long note) does not swing the ETA
             measured, before = len(rows) / seconds, rate(store)

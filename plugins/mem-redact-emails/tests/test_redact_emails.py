@@ -68,10 +68,13 @@ def test_leaves_other_numbers(text):
 
 def test_mem_add_stores_the_masked_text_and_dedups_on_it():
     runner = CliRunner()
-    added = runner.invoke(app, ["add", "Ann is ann@example.com, +1 415 555 2671", "--json"], catch_exceptions=False)
+    # the same moment both times: an episode at another second would be another event
+    added = runner.invoke(app, ["add", "Ann is ann@example.com, +1 415 555 2671", "--at", "2024-03-01T09:00", "--json"],
+                          catch_exceptions=False)
     record = json.loads(added.stdout)
     assert record["text"] == "Ann is [email], [phone]"
-    again = runner.invoke(app, ["add", "Ann is other@example.org, +1 415 555 0000", "--json"], catch_exceptions=False)
+    again = runner.invoke(app, ["add", "Ann is other@example.org, +1 415 555 0000", "--at", "2024-03-01T09:00", "--json"],
+                          catch_exceptions=False)
     assert json.loads(again.stdout)["id"] == record["id"]  # same text once masked: stored once
 
 

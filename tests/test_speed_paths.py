@@ -102,30 +102,46 @@ ADDS = [
 ]
 
 
-def test_the_fast_add_stores_and_prints_what_the_typer_command_does(tmp_path, monkeypatch):
+def _without_moments(text: str) -> object:
+    """JSON output without the moments of storing and of use (they differ between two runs)."""
     import json
 
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    for row in data if isinstance(data, list) else [data]:
+        for key in ("created_at", "last_used_at"):
+            row.pop(key, None)
+    return data
+
+
+def assert_both_paths_agree(commands: list[list[str]], typer_home, fast_home, monkeypatch) -> None:
+    """Each command through typer's CliRunner in one home and the fast path (a real `mem`
+    process) in the other: the same exit code, stdout and stderr."""
     from memcli.cli import app
     from tests.conftest import Mem, run_mem
 
-    def same(text: str) -> object:  # JSON without the moment it was stored
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return text
-        return {key: value for key, value in data.items() if key != "created_at"}
-
-    typer_home, fast_home = tmp_path / "typer", tmp_path / "fast"
-    for args in ADDS:
+    for args in commands:
         monkeypatch.setenv("MEM_HOME", str(typer_home))
         slow = Mem().runner.invoke(app, args)
         fast = run_mem(*args, env={"MEM_HOME": str(fast_home)})
-        assert (fast.returncode, same(fast.stdout.decode())) == (slow.exit_code, same(slow.stdout)), args
+        assert (fast.returncode, _without_moments(fast.stdout.decode())) == (
+            slow.exit_code, _without_moments(slow.stdout)), args
         assert fast.stderr.decode() == slow.stderr, args
+
+
+def test_the_fast_add_stores_and_prints_what_the_typer_command_does(tmp_path, monkeypatch):
+    import json
+
+    from tests.conftest import Mem
+
+    typer_home, fast_home = tmp_path / "typer", tmp_path / "fast"
+    assert_both_paths_agree(ADDS, typer_home, fast_home, monkeypatch)
     rows = {}
     for home in (typer_home, fast_home):
         monkeypatch.setenv("MEM_HOME", str(home))
-        rows[home] = [same(json.dumps(row)) for row in Mem().json("list", "--all")]
+        rows[home] = [_without_moments(json.dumps(row)) for row in Mem().json("list", "--all")]
     assert rows[fast_home] == rows[typer_home] and len(rows[fast_home]) == 4
 
 
@@ -150,20 +166,7 @@ SEARCHES = [
 
 
 def test_the_fast_search_prints_what_the_typer_command_does(tmp_path, monkeypatch):
-    import json
-
-    from memcli.cli import app
     from tests.conftest import Mem, run_mem
-
-    def same(text: str) -> object:  # JSON without the moments of storing and of use
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return text
-        for hit in data:
-            for key in ("created_at", "last_used_at"):
-                hit.pop(key, None)
-        return data
 
     typer_home, fast_home = tmp_path / "typer", tmp_path / "fast"
     for home in (typer_home, fast_home):
@@ -171,10 +174,5 @@ def test_the_fast_search_prints_what_the_typer_command_does(tmp_path, monkeypatc
         Mem()("add", "Dentist is Dr Lee on Elm Street", "--type", "semantic", "--at", "2024-04-01")
         Mem()("add", "Booked the dentist for a filling", "--at", "2024-05-02T08:00")
         Mem()("add", "Lunch with Ana at the bakery", "--at", "2024-05-03T12:00")
-    for args in SEARCHES:
-        monkeypatch.setenv("MEM_HOME", str(typer_home))
-        slow = Mem().runner.invoke(app, args)
-        fast = run_mem(*args, env={"MEM_HOME": str(fast_home)})
-        assert (fast.returncode, same(fast.stdout.decode())) == (slow.exit_code, same(slow.stdout)), args
-        assert fast.stderr.decode() == slow.stderr, args
+    assert_both_paths_agree(SEARCHES, typer_home, fast_home, monkeypatch)
     assert "#1" in run_mem("search", "dentist", env={"MEM_HOME": str(fast_home)}).stdout.decode()

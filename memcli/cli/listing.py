@@ -15,12 +15,10 @@ def print_notices(notices: Iterable[str]) -> None:
         print(f"Note: {notice}", file=sys.stderr)
 
 
-
 def console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False)
-
 
 
 def human(value: Any) -> str:
@@ -36,14 +34,12 @@ def human(value: Any) -> str:
     return str(value)
 
 
-
 def make_filters(types: Iterable[str] | None = None, since: str | None = None, until: str | None = None,
                  tags: Iterable[str] | None = None, sources: Iterable[str] | None = None,
                  as_of: str | None = None, include_all: bool = False) -> Any:
     from memcli.services.recall import filters
 
     return filters(list(types or ()), since, until, list(tags or ()), list(sources or ()), as_of, include_all)
-
 
 
 def state_marker(record: Any) -> str:

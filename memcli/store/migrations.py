@@ -319,7 +319,7 @@ def _copy_vectors(db: Database, dim: int) -> None:
 
     db.execute(f"INSERT INTO {vectors.EMBEDDINGS} (id, embedding) SELECT rowid, embedding FROM {vectors.LEGACY}")
     if vectors.has_signs(dim):
-        center = _typical_vector(db, dim)
+        center = _mean_of_stored(db, dim)
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                    [vectors.CENTER, base64.b64encode(center).decode("ascii")])
         db.execute(vectors.SIGNS_DDL.format(table=vectors.TABLE, dim=dim))
@@ -329,7 +329,7 @@ def _copy_vectors(db: Database, dim: int) -> None:
     db.execute(f"DROP TABLE {vectors.LEGACY}")
 
 
-def _typical_vector(db: Database, dim: int) -> bytes:
+def _mean_of_stored(db: Database, dim: int) -> bytes:
     """The mean of up to 5,000 stored vectors, spread over the ids: the sign bits' centre."""
     import numpy as np
 

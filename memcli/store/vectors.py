@@ -207,18 +207,13 @@ def knn(store: Store, query: "np.ndarray", k: int, filters: Filters) -> list[tup
     if model(store) is None:
         return []
     blob = np.asarray(query, dtype=np.float32).tobytes()
+    if last_id(store) > EXACT_UP_TO and _signs_present(store):
+        return sorted(distances(store, query, _candidates(store, blob, filters), filters), key=lambda hit: hit[1])[:k]
     where, params = filters.sql("r")
-    if last_id(store) <= EXACT_UP_TO or not _signs_present(store):
-        scope, scope_params = "", []
-    else:
-        ids = _candidates(store, blob, filters)
-        if not ids:
-            return []
-        scope, scope_params = f"e.id IN ({','.join('?' * len(ids))}) AND ", ids
     rows = store.execute(
         f"SELECT e.id, vec_distance_cosine(e.embedding, ?) AS distance FROM {EMBEDDINGS} e "
-        f"JOIN records r ON r.id = e.id WHERE {scope}{where} ORDER BY distance LIMIT ?",
-        [blob, *scope_params, *params, k],
+        f"JOIN records r ON r.id = e.id WHERE {where} ORDER BY distance LIMIT ?",
+        [blob, *params, k],
     )
     return [(row[0], row[1]) for row in rows]
 
